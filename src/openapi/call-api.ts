@@ -1,0 +1,116 @@
+import openapi from '@alicloud/openapi-client';
+import teaUtil from '@alicloud/tea-util';
+import { ProviderError } from '../errors.js';
+import type { Credentials } from '../identity/credentials.js';
+import { VERSION } from '../version.js';
+
+/** One Alibaba Cloud OpenAPI operation, described the way the generated SDK clients describe it. */
+export interface ApiOperation {
+  /** Host name of the API endpoint, e.g. cr.cn-hangzhou.aliyuncs.com. */
+  endpoint: string;
+  action: string;
+  version: string;
+  style: 'RPC' | 'ROA';
+  method: 'GET' | 'POST';
+  pathname: string;
+  query?: Record<string, string>;
+}
+
+export interface ApiCallOptions {
+  /** Connect and read timeout of one HTTP request. */
+  timeoutMs: number;
+}
+
+export const DEFAULT_API_CALL_OPTIONS: ApiCallOptions = { timeoutMs: 5000 };
+
+/** A failed API call: the service's error code and what the gateway said. */
+export class ApiError extends ProviderError {
+  constructor(
+    readonly operation: ApiOperation,
+    /** The service's error code (`Forbidden.RAM`, `Throttling.User`, …), or a network error code. */
+    readonly code: string,
+    readonly statusCode: number | undefined,
+    readonly serviceMessage: string,
+    options: { retryable: boolean; requestId?: string },
+  ) {
+    super(`${operation.action} on ${operation.endpoint} failed: ${code}${statusCode ? ` (HTTP ${statusCode})` : ''}${serviceMessage ? `: ${serviceMessage}` : ''}`, options);
+    this.name = 'ApiError';
+  }
+}
+
+/**
+ * Signs and sends one operation through @alicloud/openapi-client's generic callApi (V3
+ * signature, HTTPS) and returns the JSON body. Every failure becomes an ApiError; an HTTP
+ * 200 whose body says IsSuccess:false is left to the caller, which knows the API.
+ */
+export async function callApi(credentials: Credentials, operation: ApiOperation, options: ApiCallOptions = DEFAULT_API_CALL_OPTIONS): Promise<Record<string, unknown>> {
+  const client = new openapi.default(
+    new openapi.Config({
+      accessKeyId: credentials.accessKeyId,
+      accessKeySecret: credentials.accessKeySecret,
+      securityToken: credentials.securityToken,
+      endpoint: operation.endpoint,
+      protocol: 'https',
+      userAgent: `aliyun-acr-credential-provider/${VERSION}`,
+      readTimeout: options.timeoutMs,
+      connectTimeout: options.timeoutMs,
+    }),
+  );
+  const params = new openapi.Params({
+    action: operation.action,
+    version: operation.version,
+    protocol: 'HTTPS',
+    pathname: operation.pathname,
+    method: operation.method,
+    authType: 'AK',
+    style: operation.style,
+    reqBodyType: operation.style === 'RPC' ? 'formData' : 'json',
+    bodyType: 'json',
+  });
+  const request = new openapi.OpenApiRequest({ query: operation.query ?? {} });
+  // keepAlive off: a run makes a handful of calls and must exit promptly afterwards.
+  const runtime = new teaUtil.RuntimeOptions({ keepAlive: false });
+  let response: { body?: unknown };
+  try {
+    response = (await client.callApi(params, request, runtime)) as { body?: unknown };
+  } catch (error) {
+    throw toApiError(operation, error);
+  }
+  const body = response.body;
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new ApiError(operation, 'InvalidResponse', 200, 'the response body is not a JSON object', { retryable: true });
+  }
+  return body as Record<string, unknown>;
+}
+
+/** Codes that say "slow down" or "try again": everything else from the service is final. */
+export function isRetryableCode(code: string, statusCode: number | undefined): boolean {
+  return /^Throttling/i.test(code) || code === 'ServiceUnavailable' || code === 'InternalError' || (statusCode !== undefined && (statusCode >= 500 || statusCode === 429));
+}
+
+function toApiError(operation: ApiOperation, error: unknown): ApiError {
+  const e = error as { name?: string; code?: unknown; errno?: unknown; syscall?: unknown; statusCode?: unknown; message?: string; data?: Record<string, unknown> };
+  if (e instanceof SyntaxError) {
+    // The SDK parses error bodies as JSON; a proxy's HTML error page ends up here.
+    return new ApiError(operation, 'InvalidResponse', undefined, 'the endpoint answered with a body that is not JSON', { retryable: true });
+  }
+  if (typeof e.errno === 'number' || typeof e.syscall === 'string' || /Timeout/i.test(e.name ?? '')) {
+    const code = typeof e.code === 'string' ? e.code : (e.name ?? 'NetworkError');
+    return new ApiError(operation, code, undefined, networkMessage(code, e.message ?? ''), { retryable: true });
+  }
+  if (typeof e.code === 'string') {
+    const statusCode = typeof e.statusCode === 'number' ? e.statusCode : undefined;
+    const data = e.data ?? {};
+    const requestId = typeof data.RequestId === 'string' ? data.RequestId : typeof data.requestId === 'string' ? data.requestId : undefined;
+    const serviceMessage = typeof data.Message === 'string' ? data.Message : typeof data.message === 'string' ? data.message : '';
+    return new ApiError(operation, e.code, statusCode, serviceMessage, { retryable: isRetryableCode(e.code, statusCode), requestId });
+  }
+  return new ApiError(operation, 'NetworkError', undefined, e.message ?? String(error), { retryable: true });
+}
+
+function networkMessage(code: string, message: string): string {
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'the endpoint name does not resolve';
+  if (code === 'ECONNREFUSED') return 'connection refused';
+  if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(code)) return `the TLS certificate was not accepted (${message})`;
+  return message;
+}
