@@ -21,8 +21,8 @@ export interface ProviderConfig {
 
 export const DEFAULT_CONFIG: ProviderConfig = { expiringThresholdMs: 15 * 60_000, useVpcEndpoint: false, instances: [] };
 
-const TOP_LEVEL_KEYS = ['expiringThreshold', 'useVpcEndpoint', 'instances'];
-const INSTANCE_KEYS = ['instanceId', 'regionId', 'domains'];
+export const TOP_LEVEL_KEYS = ['expiringThreshold', 'useVpcEndpoint', 'instances'];
+export const INSTANCE_KEYS = ['instanceId', 'regionId', 'domains'];
 const REGION_ID = /^[a-z0-9]+(?:-[a-z0-9]+)+$/;
 const INSTANCE_ID = /^cri-[a-z0-9]+$/;
 const DOMAIN = /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?::\d{1,5})?$/;

@@ -97,7 +97,7 @@ export class EnterpriseApi {
     if (/^Forbidden|^NoPermission/.test(error.code)) {
       return new ProviderError(`${this.credentials.principal} is not allowed to call cr:${action} on ${target} (${error.code})`, {
         requestId,
-        hint: `add cr:${action} to the role's RAM policy (see README, "RAM permissions")`,
+        hint: `add cr:${action} to the RAM policy of that role`,
         cause: error,
       });
     }
