@@ -37,6 +37,10 @@ function report(error: unknown): number {
   return 1;
 }
 
+// The SDK's HTTP layer calls url.parse(); Node's deprecation notice for it would be an
+// extra stderr line in the kubelet's log on every failure.
+process.noDeprecation = true;
+
 // Exit explicitly: nothing left running (sockets, timers) may hold the kubelet's pull.
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),

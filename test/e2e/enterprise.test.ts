@@ -162,7 +162,7 @@ describe('ACR Enterprise Edition with a config file', () => {
 
 describe('errors from the cloud', () => {
   it('explains a RAM role without permission, with the request id', async () => {
-    const denied = await startFakeCloud({ grants: { 'acs:ram::1000000000000001:role/kubernetesworkerrole-fake': [{ actions: ['cr:ListInstance', 'cr:ListInstanceEndpoint'] }] } } as never);
+    const denied = await startFakeCloud({ grants: { 'acs:ram::1000000000000001:role/kubernetesworkerrole-fake': [{ actions: ['cr:ListInstance', 'cr:ListInstanceEndpoint'] }] } });
     try {
       const run = await denied.run([providerBinary], { stdin: kubeletRequest(`${ACME}/team/app`) });
       expectOneLineFailure(run, /the node's RAM role "KubernetesWorkerRole-fake" is not allowed to call cr:GetAuthorizationToken on instance cri-acme0000000001 \(Forbidden\.RAM\) \(request id [^)]+\) - add cr:GetAuthorizationToken/);
