@@ -110,6 +110,42 @@ describe('ACR Enterprise Edition with the node Worker RAM role, no config', () =
   });
 });
 
+describe('finding the instance and reading metadata', () => {
+  it('pages through ListInstance to find the instance by name', async () => {
+    const many = Array.from({ length: 75 }, (_, index) => ({
+      instanceId: `cri-filler${String(index).padStart(8, '0')}`,
+      instanceName: `filler${index}`,
+      regionId: 'cn-hangzhou',
+      accountId: '1000000000000001',
+    }));
+    const crowded = await startFakeCloud({ instances: [...many, { instanceId: 'cri-last0000000001', instanceName: 'last', regionId: 'cn-hangzhou', accountId: '1000000000000001' }] });
+    try {
+      const image = 'last-registry.cn-hangzhou.cr.aliyuncs.com/team/app';
+      const run = await crowded.run([providerBinary], { stdin: kubeletRequest(image) });
+      expect(run.stderr).toBe('');
+      expectKubeletAccepts(run.stdout, 'credentialprovider.kubelet.k8s.io/v1', image);
+      const pages = (await crowded.requests()).filter((r) => r.action === 'ListInstance').map((r) => r.params.PageNo);
+      expect(pages).toEqual(['1', '2']);
+    } finally {
+      await crowded.stop();
+    }
+  });
+
+  it('reads metadata without a token where hardened mode is unavailable', async () => {
+    const legacy = await startFakeCloud({ node: { metadataMode: 'optional' } });
+    try {
+      await legacy.fault({ service: 'imds', action: 'api/token', kind: 'server-error' });
+      const run = await legacy.run([providerBinary], { stdin: kubeletRequest(`${ACME}/team/app`) });
+      expect(run.stderr).toBe('');
+      expectKubeletAccepts(run.stdout, 'credentialprovider.kubelet.k8s.io/v1', `${ACME}/team/app`);
+      const reads = (await legacy.requests()).filter((r) => r.service === 'imds' && r.method === 'GET');
+      expect(reads.map((r) => r.auth)).toEqual(['imds-v1', 'imds-v1']);
+    } finally {
+      await legacy.stop();
+    }
+  });
+});
+
 describe('ACR Enterprise Edition with a config file', () => {
   it('maps a custom domain to its instance without listing instances', async () => {
     const config = writeConfig('custom.yaml', `instances:\n  - instanceId: cri-acme0000000001\n    regionId: cn-hangzhou\n    domains: ${ACME_CUSTOM}\n`);
