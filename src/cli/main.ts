@@ -18,7 +18,7 @@ async function main(argv: string[]): Promise<number> {
   // The cloud code is loaded only when a request needs it.
   const { provideCredentials } = await import('../provider.js');
   const { EcsMetadata } = await import('../identity/ecs-metadata.js');
-  const response = await provideCredentials(request, config, { now: Date.now, metadata: new EcsMetadata() });
+  const response = await provideCredentials(request, config, { now: Date.now, metadata: new EcsMetadata(), env: process.env });
   return print(encodeResponse(response));
 }
 

@@ -16,6 +16,14 @@ export interface ApiOperation {
   query?: Record<string, string>;
 }
 
+/** Which endpoints the API calls use: public, or the VPC ones reachable only inside Alibaba Cloud. */
+export type ApiNetwork = 'public' | 'vpc';
+
+/** The regional endpoint of a product: cr.cn-hangzhou.aliyuncs.com, sts-vpc.cn-shanghai.aliyuncs.com. */
+export function regionalEndpoint(product: 'cr' | 'sts', regionId: string, network: ApiNetwork): string {
+  return `${product}${network === 'vpc' ? '-vpc' : ''}.${regionId}.aliyuncs.com`;
+}
+
 export interface ApiCallOptions {
   /** Connect and read timeout of one HTTP request. */
   timeoutMs: number;
@@ -31,24 +39,25 @@ export class ApiError extends ProviderError {
     readonly code: string,
     readonly statusCode: number | undefined,
     readonly serviceMessage: string,
-    options: { retryable: boolean; requestId?: string },
+    options: { retryable: boolean; requestId?: string; hint?: string; message?: string },
   ) {
-    super(`${operation.action} on ${operation.endpoint} failed: ${code}${statusCode ? ` (HTTP ${statusCode})` : ''}${serviceMessage ? `: ${serviceMessage}` : ''}`, options);
+    super(options.message ?? `${operation.action} on ${operation.endpoint} failed: ${code}${statusCode ? ` (HTTP ${statusCode})` : ''}${serviceMessage ? `: ${serviceMessage}` : ''}`, options);
     this.name = 'ApiError';
   }
 }
 
 /**
  * Signs and sends one operation through @alicloud/openapi-client's generic callApi (V3
- * signature, HTTPS) and returns the JSON body. Every failure becomes an ApiError; an HTTP
- * 200 whose body says IsSuccess:false is left to the caller, which knows the API.
+ * signature, HTTPS) and returns the JSON body; without credentials the call is anonymous
+ * (AssumeRoleWithOIDC). Every failure becomes an ApiError; an HTTP 200 whose body says
+ * IsSuccess:false is left to the caller, which knows the API.
  */
-export async function callApi(credentials: Credentials, operation: ApiOperation, options: ApiCallOptions = DEFAULT_API_CALL_OPTIONS): Promise<Record<string, unknown>> {
+export async function callApi(credentials: Credentials | undefined, operation: ApiOperation, options: ApiCallOptions = DEFAULT_API_CALL_OPTIONS): Promise<Record<string, unknown>> {
   const client = new openapi.default(
     new openapi.Config({
-      accessKeyId: credentials.accessKeyId,
-      accessKeySecret: credentials.accessKeySecret,
-      securityToken: credentials.securityToken,
+      accessKeyId: credentials?.accessKeyId,
+      accessKeySecret: credentials?.accessKeySecret,
+      securityToken: credentials?.securityToken,
       endpoint: operation.endpoint,
       protocol: 'https',
       userAgent: `aliyun-acr-credential-provider/${VERSION}`,
@@ -62,7 +71,7 @@ export async function callApi(credentials: Credentials, operation: ApiOperation,
     protocol: 'HTTPS',
     pathname: operation.pathname,
     method: operation.method,
-    authType: 'AK',
+    authType: credentials ? 'AK' : 'Anonymous',
     style: operation.style,
     reqBodyType: operation.style === 'RPC' ? 'formData' : 'json',
     bodyType: 'json',
@@ -74,7 +83,7 @@ export async function callApi(credentials: Credentials, operation: ApiOperation,
   try {
     response = (await client.callApi(params, request, runtime)) as { body?: unknown };
   } catch (error) {
-    throw toApiError(operation, error);
+    throw toApiError(operation, error, credentials);
   }
   const body = response.body;
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
@@ -88,7 +97,7 @@ export function isRetryableCode(code: string, statusCode: number | undefined): b
   return /^Throttling/i.test(code) || code === 'ServiceUnavailable' || code === 'InternalError' || (statusCode !== undefined && (statusCode >= 500 || statusCode === 429));
 }
 
-function toApiError(operation: ApiOperation, error: unknown): ApiError {
+function toApiError(operation: ApiOperation, error: unknown, credentials: Credentials | undefined): ApiError {
   const e = error as { name?: string; code?: unknown; errno?: unknown; syscall?: unknown; statusCode?: unknown; message?: string; data?: Record<string, unknown> };
   if (e instanceof SyntaxError) {
     // The SDK parses error bodies as JSON; a proxy's HTML error page ends up here.
@@ -96,13 +105,27 @@ function toApiError(operation: ApiOperation, error: unknown): ApiError {
   }
   if (typeof e.errno === 'number' || typeof e.syscall === 'string' || /Timeout/i.test(e.name ?? '')) {
     const code = typeof e.code === 'string' ? e.code : (e.name ?? 'NetworkError');
-    return new ApiError(operation, code, undefined, networkMessage(code, e.message ?? ''), { retryable: true });
+    const unresolved = code === 'ENOTFOUND' || code === 'EAI_AGAIN';
+    const hint = !unresolved
+      ? undefined
+      : /-vpc\./.test(operation.endpoint)
+        ? 'VPC endpoints resolve only inside an Alibaba Cloud VPC of their region; set useVpcEndpoint: false to use the public endpoints'
+        : 'check the DNS and network of the node';
+    return new ApiError(operation, code, undefined, networkMessage(code, e.message ?? ''), { retryable: true, hint });
   }
   if (typeof e.code === 'string') {
     const statusCode = typeof e.statusCode === 'number' ? e.statusCode : undefined;
     const data = e.data ?? {};
     const requestId = typeof data.RequestId === 'string' ? data.RequestId : typeof data.requestId === 'string' ? data.requestId : undefined;
     const serviceMessage = typeof data.Message === 'string' ? data.Message : typeof data.message === 'string' ? data.message : '';
+    if (credentials && /^InvalidAccessKeyId|^SignatureDoesNotMatch|^InvalidSecurityToken|^MissingSecurityToken|^InvalidTimeStamp/.test(e.code)) {
+      return new ApiError(operation, e.code, statusCode, serviceMessage, {
+        retryable: false,
+        requestId,
+        message: `${operation.endpoint} rejected the credentials of ${credentials.principal} (${e.code})`,
+        hint: 'the credentials are wrong or expired: check the identity configuration and the node clock',
+      });
+    }
     return new ApiError(operation, e.code, statusCode, serviceMessage, { retryable: isRetryableCode(e.code, statusCode), requestId });
   }
   return new ApiError(operation, 'NetworkError', undefined, e.message ?? String(error), { retryable: true });

@@ -1,6 +1,6 @@
 import { ProviderError } from '../errors.js';
 import type { Credentials } from '../identity/credentials.js';
-import { ApiError, callApi, type ApiCallOptions, type ApiOperation } from '../openapi/call-api.js';
+import { ApiError, callApi, regionalEndpoint, type ApiCallOptions, type ApiNetwork, type ApiOperation } from '../openapi/call-api.js';
 
 /** A temporary registry login. */
 export interface RegistryToken {
@@ -15,8 +15,6 @@ export interface EnterpriseInstance {
   regionId: string;
 }
 
-export type ApiNetwork = 'public' | 'vpc';
-
 const VERSION = '2018-12-01';
 const PAGE_SIZE = 50;
 
@@ -30,7 +28,12 @@ export class EnterpriseApi {
     network: ApiNetwork,
     private readonly options?: ApiCallOptions,
   ) {
-    this.endpoint = `${network === 'vpc' ? 'cr-vpc' : 'cr'}.${regionId}.aliyuncs.com`;
+    this.endpoint = regionalEndpoint('cr', regionId, network);
+  }
+
+  /** Who calls, in words for messages. */
+  get principal(): string {
+    return this.credentials.principal;
   }
 
   async getAuthorizationToken(instanceId: string): Promise<RegistryToken> {
@@ -97,7 +100,7 @@ export class EnterpriseApi {
     if (/^Forbidden|^NoPermission/.test(error.code)) {
       return new ProviderError(`${this.credentials.principal} is not allowed to call cr:${action} on ${target} (${error.code})`, {
         requestId,
-        hint: `add cr:${action} to the RAM policy of that role`,
+        hint: `add cr:${action} to the RAM policy of that identity`,
         cause: error,
       });
     }
@@ -105,20 +108,6 @@ export class EnterpriseApi {
       return new ProviderError(`ACR instance ${instanceId ?? ''} does not exist in region ${this.regionId} or is not visible to ${this.credentials.principal}`, {
         requestId,
         hint: 'check instanceId and regionId in the provider config',
-        cause: error,
-      });
-    }
-    if (/^InvalidAccessKeyId|^SignatureDoesNotMatch|^InvalidSecurityToken|^MissingSecurityToken/.test(error.code)) {
-      return new ProviderError(`the credentials of ${this.credentials.principal} were rejected by ${this.endpoint}: ${error.code}`, {
-        requestId,
-        hint: 'the credentials are invalid or expired; check the identity configuration and the node clock',
-        cause: error,
-      });
-    }
-    if (error.code === 'ENOTFOUND' || error.code === 'EAI_AGAIN') {
-      return new ProviderError(`${error.message}`, {
-        retryable: true,
-        hint: this.endpoint.startsWith('cr-vpc.') ? 'VPC endpoints resolve only inside Alibaba Cloud VPCs; set useVpcEndpoint: false to use the public endpoint' : 'check the node DNS and network',
         cause: error,
       });
     }
