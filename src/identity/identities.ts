@@ -84,7 +84,12 @@ export class Identities {
     }
     const roleArn = annotated ?? entry?.rrsaRoleARN ?? this.config.rrsa.roleArn;
     if (roleArn === undefined) {
-      throw new ProviderError(`no RRSA role for ${subject}`, {
+      // Pods opt in with the annotation; the others pull as the node, unless that is forbidden.
+      if (!this.config.rrsa.requireServiceAccount) {
+        log.info(`${subject} has no ${ROLE_ARN_ANNOTATION} annotation and no default RRSA role is configured; using the node identity`);
+        return undefined;
+      }
+      throw new ProviderError(`no RRSA role for ${subject}, and the config requires one (rrsa.requireServiceAccount)`, {
         hint: `annotate the service account with ${ROLE_ARN_ANNOTATION}, or set rrsa.roleArn (or rrsaRoleARN on the instance) in the provider config`,
       });
     }

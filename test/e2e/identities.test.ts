@@ -166,9 +166,17 @@ describe('pod-level identity (RRSA) through KEP-4412 service account tokens', ()
     expect(await cloud.requests()).toEqual([]);
   });
 
-  it('says which service account has no role', async () => {
+  it('pulls as the node for a service account without a role', async () => {
     const run = await provide(`${HANGZHOU}/team/app`, { args: [`--config=${rrsaConfig()}`], extra: { serviceAccountToken: serviceAccountToken() } });
-    expectOneLineFailure(run, /no RRSA role for service account team\/app - annotate the service account with aliyun-acr-credential-provider\/role-arn/);
+    expect(run.stderr).toBe('');
+    expect((await callsAsWhom()).every((call) => call.endsWith(`as ${WORKER_ROLE}`))).toBe(true);
+  });
+
+  it('says which service account has no role when the config requires one', async () => {
+    const path = config('rrsa-required-no-role.yaml', `rrsa:\n  oidcProviderArn: ${OIDC_PROVIDER}\n  requireServiceAccount: true\n`);
+    const run = await provide(`${HANGZHOU}/team/app`, { args: [`--config=${path}`], extra: { serviceAccountToken: serviceAccountToken() } });
+    expectOneLineFailure(run, /no RRSA role for service account team\/app, and the config requires one .* - annotate the service account with aliyun-acr-credential-provider\/role-arn/);
+    expect(await cloud.requests()).toEqual([]);
   });
 
   it('explains a token the role does not trust, without showing it', async () => {
