@@ -1,20 +1,14 @@
 /** Container Registry Enterprise Edition API 2018-12-01 on cr[-vpc].<region>.aliyuncs.com. */
-import { randomBytes } from 'node:crypto';
-import { authenticate } from './auth.js';
-import type { FakeService, Handled, RequestFacts } from './exchange.js';
+import { ApiService, type ActionOutcome, type ApiCall } from './api-service.js';
 import type { Fault } from './faults.js';
-import { ApiFailure, failureReply, newRequestId } from './gateway.js';
-import type { Identities, KeyRecord } from './identities.js';
-import type { IncomingRequest } from './incoming.js';
-import type { IssuedTokens } from './issued-tokens.js';
-import type { NonceCache } from './nonces.js';
+import { ApiFailure, newRequestId } from './gateway.js';
+import type { KeyRecord } from './identities.js';
 import { forbidden, isAllowed } from './permissions.js';
+import { crEndpointRegion } from './regions.js';
 import { jsonReply } from './reply.js';
-import { parseRpcCall, rpcAction } from './rpc.js';
-import type { InstanceScenario, Scenario } from './scenario.js';
+import type { InstanceScenario } from './scenario.js';
 
 const VERSION = '2018-12-01';
-const TOKEN_LIFETIME_MS = 3600 * 1000;
 const DEFAULT_PAGE_SIZE = 30;
 
 type Body = Record<string, unknown>;
@@ -26,11 +20,6 @@ interface CallContext {
   record: KeyRecord;
   fault: Fault | undefined;
   now: number;
-}
-
-/** The region of `cr.<region>.aliyuncs.com` / `cr-vpc.<region>.aliyuncs.com`. */
-function crEndpointRegion(hostName: string): string | undefined {
-  return /^cr(?:-vpc)?\.([a-z0-9-]+)\.aliyuncs\.com$/.exec(hostName)?.[1];
 }
 
 function success(body: Body): Body {
@@ -50,44 +39,27 @@ function positiveInt(value: string | undefined, fallback: number, name: string):
   return Number.isInteger(n) && n >= 1 ? n : new ApiFailure(400, 'InvalidParameter', `The specified parameter ${name} is invalid.`);
 }
 
-export class ContainerRegistry implements FakeService {
+export class ContainerRegistry extends ApiService {
   readonly name = 'cr';
   readonly product = 'cr';
+  protected readonly version = VERSION;
   private readonly actions: Record<string, (ctx: CallContext) => Body | ApiFailure> = {
     GetAuthorizationToken: (ctx) => this.getAuthorizationToken(ctx),
     ListInstance: (ctx) => this.listInstance(ctx),
     ListInstanceEndpoint: (ctx) => this.listInstanceEndpoint(ctx),
     GetInstance: (ctx) => this.getInstance(ctx),
   };
+  protected readonly actionNames = Object.keys(this.actions);
 
-  constructor(
-    private readonly scenario: Scenario,
-    private readonly identities: Identities,
-    private readonly nonces: NonceCache,
-    private readonly issued: IssuedTokens,
-  ) {}
-
-  describe(req: IncomingRequest): RequestFacts {
-    const { action, version, params, auth, accessKeyId } = parseRpcCall(req);
-    return { action, version, params, auth, accessKeyId };
-  }
-
-  async handle(req: IncomingRequest, _facts: RequestFacts, fault: Fault | undefined): Promise<Handled> {
-    const fail = (failure: ApiFailure, principal?: string): Handled => ({ reply: failureReply(failure, req.hostName, this.product), principal });
-    const call = parseRpcCall(req);
-    const action = rpcAction(call, VERSION, Object.keys(this.actions));
-    if (action instanceof ApiFailure) return fail(action);
-    const now = Date.now();
-    const record = authenticate(req, call, this.identities, this.nonces, now);
-    if (record instanceof ApiFailure) return fail(record);
-    const principal = record.principal.id;
-
-    const region = crEndpointRegion(req.hostName) ?? '';
-    const result = this.actions[action]({ params: call.params, region, record, fault, now });
-    if (result instanceof ApiFailure) return fail(result, principal);
-    // Unverified what a failing EE call says besides IsSuccess:false; the code is made up.
-    const body = fault?.kind === 'not-success' ? { Code: 'SYSTEM_ERROR', IsSuccess: false } : result;
-    return { reply: jsonReply(200, { RequestId: newRequestId(), ...body }, body.IsSuccess === false ? String(body.Code) : undefined), principal };
+  protected perform(c: ApiCall): ActionOutcome {
+    return this.authenticated(c, (record) => {
+      const region = crEndpointRegion(c.req.hostName) ?? '';
+      const result = this.actions[c.action]({ params: c.call.params, region, record, fault: c.fault, now: c.now });
+      if (result instanceof ApiFailure) return result;
+      // Unverified what a failing EE call says besides IsSuccess:false; the code is made up.
+      const body = c.fault?.kind === 'not-success' ? { Code: 'SYSTEM_ERROR', IsSuccess: false } : result;
+      return jsonReply(200, { RequestId: newRequestId(), ...body }, body.IsSuccess === false ? String(body.Code) : undefined);
+    });
   }
 
   /**
@@ -101,21 +73,10 @@ export class ContainerRegistry implements FakeService {
   private getAuthorizationToken(ctx: CallContext): Body | ApiFailure {
     const instanceId = ctx.params.InstanceId;
     if (!instanceId) return missingInstanceId();
-    if (!isAllowed(this.scenario, ctx.record.principal, 'cr:GetAuthorizationToken', instanceId)) return forbidden(ctx.record.principal, 'cr:GetAuthorizationToken');
+    if (!isAllowed(this.scenario, ctx.record.principal, 'cr:GetAuthorizationToken', { instanceId })) return forbidden(ctx.record.principal, 'cr:GetAuthorizationToken');
     if (!this.visibleInstance(ctx, instanceId)) return INSTANCE_NOT_EXIST;
-    // A password lives 1 h, or as long as the caller's STS credentials if that is shorter.
-    const expireTimeMs = ctx.fault?.kind === 'expired-token' ? ctx.now - 60_000 : Math.min(ctx.now + TOKEN_LIFETIME_MS, ctx.record.expiresAtMs ?? Infinity);
-    const token = {
-      instanceId,
-      username: 'cr_temp_user',
-      password: randomBytes(48).toString('base64url'),
-      principal: ctx.record.principal.id,
-      accountId: ctx.record.principal.accountId,
-      issuedAtMs: ctx.now,
-      expireTimeMs,
-    };
-    this.issued.add(token);
-    return success({ TempUsername: token.username, AuthorizationToken: token.password, ExpireTime: expireTimeMs });
+    const token = this.issued.issue({ edition: 'enterprise', instanceId, regionId: ctx.region }, ctx.record, ctx.now, ctx.fault);
+    return success({ TempUsername: token.username, AuthorizationToken: token.password, ExpireTime: token.expireTimeMs });
   }
 
   private listInstance(ctx: CallContext): Body | ApiFailure {
@@ -148,7 +109,7 @@ export class ContainerRegistry implements FakeService {
   private listInstanceEndpoint(ctx: CallContext): Body | ApiFailure {
     const instanceId = ctx.params.InstanceId;
     if (!instanceId) return missingInstanceId();
-    if (!isAllowed(this.scenario, ctx.record.principal, 'cr:ListInstanceEndpoint', instanceId)) return forbidden(ctx.record.principal, 'cr:ListInstanceEndpoint');
+    if (!isAllowed(this.scenario, ctx.record.principal, 'cr:ListInstanceEndpoint', { instanceId })) return forbidden(ctx.record.principal, 'cr:ListInstanceEndpoint');
     const instance = this.visibleInstance(ctx, instanceId);
     if (!instance) return INSTANCE_NOT_EXIST;
     // Chart module domains are not modelled (their host form is unverified).
@@ -177,7 +138,7 @@ export class ContainerRegistry implements FakeService {
   private getInstance(ctx: CallContext): Body | ApiFailure {
     const instanceId = ctx.params.InstanceId;
     if (!instanceId) return missingInstanceId();
-    if (!isAllowed(this.scenario, ctx.record.principal, 'cr:GetInstance', instanceId)) return forbidden(ctx.record.principal, 'cr:GetInstance');
+    if (!isAllowed(this.scenario, ctx.record.principal, 'cr:GetInstance', { instanceId })) return forbidden(ctx.record.principal, 'cr:GetInstance');
     const instance = this.visibleInstance(ctx, instanceId);
     if (!instance) return INSTANCE_NOT_EXIST;
     return success({

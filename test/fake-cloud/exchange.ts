@@ -78,10 +78,14 @@ async function answer(service: FakeService, req: IncomingRequest, facts: Request
   }
 }
 
-/** Serves one HTTP request; `service` is undefined when the Host is not one the fake answers. */
-export async function serveExchange(httpReq: IncomingMessage, httpRes: ServerResponse, service: FakeService | undefined, context: ExchangeContext): Promise<void> {
+/** Picks the service for a request; undefined when the Host is not one the fake answers. */
+export type ServiceRouter = (req: IncomingRequest) => FakeService | undefined;
+
+/** Serves one HTTP request with the service `route` picks for it. */
+export async function serveExchange(httpReq: IncomingMessage, httpRes: ServerResponse, route: ServiceRouter, context: ExchangeContext): Promise<void> {
   const time = new Date().toISOString();
   const req = await readIncoming(httpReq);
+  const service = route(req);
   const facts: RequestFacts = service ? service.describe(req) : { params: {}, auth: 'none' };
   const entry: LoggedRequest = { service: service?.name ?? 'unknown', host: req.hostHeader, method: req.method, path: req.path, ...facts, status: 0, time };
 
@@ -93,7 +97,7 @@ export async function serveExchange(httpReq: IncomingMessage, httpRes: ServerRes
     return;
   }
 
-  const fault = context.faults.take(service.name, facts.action);
+  const fault = context.faults.take(service.name, facts.action, facts.version);
   if (fault) entry.fault = fault.kind;
   if (fault?.kind === 'reset') {
     context.log.record(entry);

@@ -11,7 +11,7 @@ import { startFakeCloud, type FakeCloud, type LoggedRequest } from '../support/c
 import type { ApiCallSpec } from './clients/api-call.js';
 import type { AssumeRoleOutcome, AssumeRoleSpec } from './clients/assume-role.js';
 import type { ImdsResult, ImdsStep } from './clients/imds-raw.js';
-import type { RpcOutcome } from './clients/rpc-sdk.js';
+import type { RpcCall, RpcOutcome } from './clients/rpc-sdk.js';
 import { installHostsFile } from './hosts.js';
 
 const ACCOUNT = '1000000000000001';
@@ -23,6 +23,8 @@ const ACMESH = 'cri-acmesh00000001';
 const PARTNER = 'cri-partner0000001';
 const CI_USER = { accessKeyId: 'LTAIfakeciuser00000001', accessKeySecret: 'ci-user-secret-0000000000000001' };
 const PARTNER_ROOT = { accessKeyId: 'LTAIfakepartnerroot001', accessKeySecret: 'partner-root-secret-000000000001' };
+/** May get registry passwords but never initialised a Personal Edition login. */
+const PE_STRANGER = { accessKeyId: 'LTAIfakepestranger0001', accessKeySecret: 'pe-stranger-secret-00000000000001' };
 const PULLER_ROLE = `acs:ram::${PARTNER_ACCOUNT}:role/acr-puller`;
 const PULLER_EXT_ROLE = `acs:ram::${PARTNER_ACCOUNT}:role/acr-puller-ext`;
 const RRSA_ROLE = `acs:ram::${ACCOUNT}:role/rrsa-puller`;
@@ -30,6 +32,9 @@ const OIDC_PROVIDER = `acs:ram::${ACCOUNT}:oidc-provider/ack-rrsa-cfake`;
 const OIDC_ISSUER = 'https://oidc-ack-cn-hangzhou.oss-cn-hangzhou.aliyuncs.com/cfake';
 const OIDC_SUBJECT = 'system:serviceaccount:kube-system:acr-puller';
 const STS_ENDPOINT = 'sts.cn-hangzhou.aliyuncs.com';
+/** The Personal Edition token call as cr-20160607 sends it (reference §2.1). */
+const PE_TOKEN: RpcCall = { action: 'GetAuthorizationToken', version: '2016-06-07', roa: { method: 'GET', pathname: '/tokens' } };
+const EE_TOKEN: RpcCall = { action: 'GetAuthorizationToken', query: { InstanceId: ACME } };
 
 const CLIENTS = fileURLToPath(new URL('./clients/', import.meta.url));
 
@@ -55,6 +60,7 @@ beforeAll(async () => {
       accessKeys: [
         { ...CI_USER, accountId: ACCOUNT },
         { ...PARTNER_ROOT, accountId: PARTNER_ACCOUNT, root: true },
+        { ...PE_STRANGER, accountId: ACCOUNT },
       ],
       // The node role keeps its default cr:* grant.
       grants: {
@@ -62,6 +68,7 @@ beforeAll(async () => {
         [PULLER_ROLE]: [{ actions: ['cr:GetAuthorizationToken'], instanceIds: [PARTNER] }],
         [PULLER_EXT_ROLE]: [{ actions: ['cr:GetAuthorizationToken'] }],
         [RRSA_ROLE]: [{ actions: ['cr:GetAuthorizationToken'] }],
+        [PE_STRANGER.accessKeyId]: [{ actions: ['cr:GetAuthorizationToken'] }],
       },
       roles: [
         { arn: PULLER_ROLE, trustedPrincipals: [`acs:ram::${ACCOUNT}:root`] },
@@ -69,6 +76,8 @@ beforeAll(async () => {
         { arn: RRSA_ROLE, oidcTrust: { oidcProviderArn: OIDC_PROVIDER, subjects: [OIDC_SUBJECT] } },
       ],
       oidcProviders: [{ arn: OIDC_PROVIDER, issuer: OIDC_ISSUER, audiences: ['sts.aliyuncs.com'] }],
+      // PULLER_ROLE has a login but only an instance-scoped grant, which leaves Personal Edition out.
+      personalRegistry: { regions: ['cn-hangzhou', 'cn-shanghai'], users: [NODE_ROLE_ARN, PULLER_ROLE] },
     }),
     startFakeCloud({ node: { metadataMode: 'optional', credentialTtlSeconds: 1200 } }),
     startFakeCloud({ node: { roleName: null } }),
@@ -187,7 +196,7 @@ describe('Container Registry API', () => {
     }
     const tokens = await cloud.issuedTokens();
     expect(tokens.map((t) => t.password).sort()).toEqual([body(v3[0]).AuthorizationToken, body(v1[0]).AuthorizationToken].sort());
-    expect(tokens.every((t) => t.principal === NODE_ROLE_ARN && t.instanceId === ACME)).toBe(true);
+    for (const token of tokens) expect(token).toMatchObject({ edition: 'enterprise', instanceId: ACME, regionId: 'cn-hangzhou', principal: NODE_ROLE_ARN });
   });
 
   it('limits a password to the lifetime of the STS credentials that asked for it', async () => {
@@ -302,6 +311,86 @@ describe('Container Registry API', () => {
   });
 });
 
+describe('Container Registry Personal Edition API', () => {
+  it('issues a password for the node role on the Enterprise hosts, no longer than its STS credentials', async () => {
+    const started = Date.now();
+    const [longLived, shortLived] = await Promise.all([
+      apiCalls(cloud, { credential: { type: 'ecs_ram_role' }, endpoint: 'cr-vpc.cn-hangzhou.aliyuncs.com', calls: [PE_TOKEN] }),
+      // Default scenario: every test region serves Personal Edition; credentials live 20 min.
+      apiCalls(optionalCloud, { credential: { type: 'ecs_ram_role' }, endpoint: 'cr.cn-beijing.aliyuncs.com', calls: [PE_TOKEN] }),
+    ]);
+    const shape = { data: { authorizationToken: expect.any(String), tempUserName: 'cr_temp_user', expireDate: expect.any(Number) }, requestId: expect.any(String) };
+    const long = body(longLived[0]);
+    const short = body(shortLived[0]);
+    expect(long).toEqual(shape);
+    expect(short).toEqual(shape);
+    const expireDate = (b: Record<string, unknown>) => (b.data as { expireDate: number }).expireDate;
+    expect(expireDate(long)).toBeGreaterThanOrEqual(started + 3600_000 - 1000);
+    expect(expireDate(long)).toBeLessThanOrEqual(Date.now() + 3600_000);
+    expect(expireDate(short)).toBeGreaterThan(started + 1100_000);
+    expect(expireDate(short)).toBeLessThanOrEqual(Date.now() + 1200_000);
+
+    const [entry, ...others] = apiEntries(await cloud.requests());
+    expect(others).toEqual([]);
+    expect(entry).toMatchObject({
+      service: 'cr',
+      host: 'cr-vpc.cn-hangzhou.aliyuncs.com',
+      method: 'GET',
+      path: '/tokens',
+      action: 'GetAuthorizationToken',
+      version: '2016-06-07',
+      auth: 'ACS3-HMAC-SHA256',
+      params: {},
+      principal: NODE_ROLE_ARN,
+      status: 200,
+    });
+    expect(entry?.accessKeyId).toMatch(/^STS\./);
+    const password = (long.data as { authorizationToken: string }).authorizationToken;
+    expect((await cloud.issuedTokens()).at(-1)).toEqual({
+      edition: 'personal',
+      instanceId: '',
+      regionId: 'cn-hangzhou',
+      username: 'cr_temp_user',
+      password,
+      principal: NODE_ROLE_ARN,
+      accountId: ACCOUNT,
+      issuedAtMs: expect.any(Number),
+      expireTimeMs: expireDate(long),
+    });
+    expect((await optionalCloud.issuedTokens()).at(-1)).toMatchObject({ edition: 'personal', regionId: 'cn-beijing', expireTimeMs: expireDate(short) });
+  });
+
+  it('refuses principals without a login or the right, and regions without Personal Edition', async () => {
+    const [stranger, ciUser, puller, otherRegion] = await Promise.all([
+      apiCalls(cloud, { credential: { type: 'access_key', ...PE_STRANGER }, calls: [PE_TOKEN] }),
+      apiCalls(cloud, { credential: { type: 'access_key', ...CI_USER }, calls: [PE_TOKEN] }),
+      assumeRole({
+        config: { type: 'ram_role_arn', ...CI_USER, roleArn: PULLER_ROLE, roleSessionName: 'kubelet', stsEndpoint: STS_ENDPOINT },
+        then: { calls: [PE_TOKEN, { action: 'GetAuthorizationToken', query: { InstanceId: PARTNER } }] },
+      }),
+      apiCalls(cloud, { credential: { type: 'ecs_ram_role' }, endpoint: 'cr.cn-beijing.aliyuncs.com', calls: [PE_TOKEN] }),
+    ]);
+    // openapi-client reads the lower-case keys: the message and request id come through.
+    expect(failure(stranger[0])).toMatchObject({ code: 'USER_NOT_EXIST', statusCode: 404, message: expect.stringMatching(/user is not exist\. request id: [0-9A-F-]{36}$/) });
+    for (const refused of [ciUser[0], puller.ok ? puller.outcomes[0] : undefined]) {
+      expect(failure(refused)).toMatchObject({ code: 'Forbidden.RAM', statusCode: 403, accessDeniedDetail: { AuthAction: 'cr:GetAuthorizationToken' } });
+    }
+    // The same instance-scoped grant does cover its Enterprise instance.
+    expect(body(puller.ok ? puller.outcomes[1] : undefined)).toMatchObject({ IsSuccess: true });
+    expect(failure(otherRegion[0])).toMatchObject({ code: 'InvalidAction.NotFound', statusCode: 404 });
+
+    const refusals = apiEntries(await cloud.requests()).filter((e) => e.version === '2016-06-07');
+    expect(refusals.map((e) => [e.principal ?? '', e.errorCode]).sort()).toEqual(
+      [
+        [PE_STRANGER.accessKeyId, 'USER_NOT_EXIST'],
+        [CI_USER.accessKeyId, 'Forbidden.RAM'],
+        [PULLER_ROLE, 'Forbidden.RAM'],
+        ['', 'InvalidAction.NotFound'],
+      ].sort(),
+    );
+  });
+});
+
 describe('faults', () => {
   it('injects each kind of failure, once each, in the order they were added', async () => {
     const kinds = ['throttle', 'server-error', 'html-503', 'truncated-json', 'garbage', 'not-success', 'expired-token', 'reset', 'slow'] as const;
@@ -324,6 +413,31 @@ describe('faults', () => {
     const logged = apiEntries(await cloud.requests());
     expect(logged.map((e) => e.fault)).toEqual([...kinds, undefined]);
     expect(logged.map((e) => e.status)).toEqual([400, 500, 503, 200, 200, 200, 200, 0, 200, 200]);
+  });
+
+  it('targets one API version: a Personal Edition fault leaves the Enterprise API alone', async () => {
+    await cloud.fault({ service: 'cr', action: 'GetAuthorizationToken', version: '2016-06-07', kind: 'expired-token', times: 1 });
+    await cloud.fault({ service: 'cr', action: 'GetAuthorizationToken', version: '2016-06-07', kind: 'throttle', times: 1 });
+    const [enterprise, expired, throttled] = await apiCalls(cloud, { credential: { type: 'ecs_ram_role' }, calls: [EE_TOKEN, PE_TOKEN, PE_TOKEN] });
+    expect(body(enterprise).ExpireTime as number).toBeGreaterThan(Date.now());
+    expect((body(expired).data as { expireDate: number }).expireDate).toBeLessThan(Date.now());
+    expect(failure(throttled)).toMatchObject({ code: 'Throttling.User', statusCode: 400 });
+
+    // Without a version a fault hits both editions.
+    await cloud.fault({ service: 'cr', action: 'GetAuthorizationToken', kind: 'server-error', times: 2 });
+    const bothFail = await apiCalls(cloud, { credential: { type: 'ecs_ram_role' }, calls: [PE_TOKEN, EE_TOKEN, PE_TOKEN] });
+    expect(bothFail.slice(0, 2).map((o) => failure(o).code)).toEqual(['InternalError', 'InternalError']);
+    expect(body(bothFail[2]).data).toMatchObject({ tempUserName: 'cr_temp_user' });
+
+    const logged = apiEntries(await cloud.requests());
+    expect(logged.map((e) => [e.version, e.fault])).toEqual([
+      ['2018-12-01', undefined],
+      ['2016-06-07', 'expired-token'],
+      ['2016-06-07', 'throttle'],
+      ['2016-06-07', 'server-error'],
+      ['2018-12-01', 'server-error'],
+      ['2016-06-07', undefined],
+    ]);
   });
 
   it('fails STS calls too, and can be cleared', async () => {

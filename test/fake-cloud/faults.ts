@@ -21,6 +21,8 @@ export interface Fault {
    * matches everything below it. Absent = every request to the service.
    */
   action?: string;
+  /** Only requests for this API version, e.g. '2016-06-07' for ACR Personal Edition; absent = any. */
+  version?: string;
   kind: FaultKind;
   /** How many requests it affects; absent = all of them until clearFaults(). */
   times?: number;
@@ -50,6 +52,7 @@ export function assertFault(value: unknown): asserts value is Fault {
     FAULT_SERVICES.includes(f.service as FaultService) &&
     FAULT_KINDS.includes(f.kind as FaultKind) &&
     (f.action === undefined || typeof f.action === 'string') &&
+    (f.version === undefined || typeof f.version === 'string') &&
     (f.times === undefined || (Number.isInteger(f.times) && f.times > 0)) &&
     (f.delayMs === undefined || (Number.isFinite(f.delayMs) && f.delayMs >= 0));
   if (!ok) throw new Error(`invalid fault: ${JSON.stringify(value)}`);
@@ -73,8 +76,10 @@ export class FaultTable {
   }
 
   /** The first fault matching this request, counting it as used. */
-  take(service: FaultService, action: string | undefined): Fault | undefined {
-    const entry = this.faults.find((e) => e.fault.service === service && actionMatches(e.fault.action, action));
+  take(service: FaultService, action: string | undefined, version: string | undefined): Fault | undefined {
+    const entry = this.faults.find(
+      (e) => e.fault.service === service && actionMatches(e.fault.action, action) && (e.fault.version === undefined || e.fault.version === version),
+    );
     if (!entry) return undefined;
     entry.remaining -= 1;
     if (entry.remaining <= 0) this.faults = this.faults.filter((e) => e !== entry);

@@ -1,7 +1,18 @@
-/** Registry passwords handed out by GetAuthorizationToken, and who got them. */
+/** Registry passwords handed out by GetAuthorizationToken (both ACR editions), and who got them. */
+import { randomBytes } from 'node:crypto';
+import type { Fault } from './faults.js';
+import type { KeyRecord } from './identities.js';
+
+const TOKEN_LIFETIME_MS = 3600 * 1000;
+
+export type RegistryEdition = 'enterprise' | 'personal';
 
 export interface IssuedToken {
+  edition: RegistryEdition;
+  /** The Enterprise instance; '' for Personal Edition, which has none. */
   instanceId: string;
+  /** Region of the CR endpoint that issued it. */
+  regionId: string;
   username: string;
   password: string;
   /** Role ARN or AccessKey id that called GetAuthorizationToken. */
@@ -14,8 +25,22 @@ export interface IssuedToken {
 export class IssuedTokens {
   private readonly tokens: IssuedToken[] = [];
 
-  add(token: IssuedToken): void {
+  /**
+   * Issues a password for `caller` and records it. It lives 1 h, or as long as the caller's
+   * STS credentials if that is shorter; an 'expired-token' fault makes it expired already.
+   */
+  issue(registry: Pick<IssuedToken, 'edition' | 'instanceId' | 'regionId'>, caller: KeyRecord, now: number, fault: Fault | undefined): IssuedToken {
+    const token: IssuedToken = {
+      ...registry,
+      username: 'cr_temp_user',
+      password: randomBytes(48).toString('base64url'),
+      principal: caller.principal.id,
+      accountId: caller.principal.accountId,
+      issuedAtMs: now,
+      expireTimeMs: fault?.kind === 'expired-token' ? now - 60_000 : Math.min(now + TOKEN_LIFETIME_MS, caller.expiresAtMs ?? Infinity),
+    };
     this.tokens.push(token);
+    return token;
   }
 
   list(): IssuedToken[] {

@@ -12,6 +12,7 @@ import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { listenControl } from './control.js';
 import { ContainerRegistry } from './cr.js';
+import { PersonalRegistry } from './cr-personal.js';
 import { FaultTable } from './faults.js';
 import { installHostsFile } from './hosts.js';
 import { Identities } from './identities.js';
@@ -54,7 +55,12 @@ async function main(): Promise<void> {
   const tls = { cert: await readFile(required('tls-cert')), key: await readFile(required('tls-key')) };
 
   await listenImds(new Imds(scenario, identities), context);
-  await listenApis(tls, new ContainerRegistry(scenario, identities, nonces, issued), new SecurityTokenService(scenario, identities, nonces), context);
+  const state = { scenario, identities, nonces, issued };
+  await listenApis(
+    tls,
+    { crEnterprise: new ContainerRegistry(state), crPersonal: new PersonalRegistry(state), sts: new SecurityTokenService(state) },
+    context,
+  );
 
   const shutdown = (): void => {
     killAllRuns();

@@ -36,6 +36,11 @@ export type TestRegion = (typeof TEST_REGIONS)[number];
 /** The central STS endpoint, the only API host outside a region. */
 export const CENTRAL_STS_HOST = 'sts.aliyuncs.com';
 
+/** The region of a CR API host `cr.<region>.aliyuncs.com` / `cr-vpc.<region>.aliyuncs.com`; undefined for other hosts. */
+export function crEndpointRegion(hostName: string): string | undefined {
+  return /^cr(?:-vpc)?\.([a-z0-9-]+)\.aliyuncs\.com$/.exec(hostName)?.[1];
+}
+
 /** Every API host name the fake answers, in the order they are written to /etc/hosts. */
 export function apiHostNames(): string[] {
   const regional = TEST_REGIONS.flatMap((region) =>

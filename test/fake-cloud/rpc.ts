@@ -1,4 +1,7 @@
-/** Reads an RPC-style API call (CR 2018-12-01, STS) in either signing form. */
+/**
+ * Reads an RPC-style API call (CR 2018-12-01, STS) in either signing form, or a V3-signed
+ * ROA call (CR 2016-06-07), which carries its action and version in the same headers.
+ */
 import { headerOf, type IncomingRequest } from './incoming.js';
 import { ApiFailure } from './gateway.js';
 import { parseV3Authorization } from './signatures.js';
@@ -59,11 +62,16 @@ export function parseRpcCall(req: IncomingRequest): RpcCall {
   };
 }
 
+/** The gateway's answer when no API matches the request. */
+export function apiNotFound(): ApiFailure {
+  return new ApiFailure(404, 'InvalidAction.NotFound', 'Specified api is not found, please check your url and method.');
+}
+
 /** The called action, or the gateway's refusal of a call for another API version or an unknown action. */
 export function rpcAction(call: RpcCall, version: string, actions: readonly string[]): string | ApiFailure {
   if (call.version === undefined) return new ApiFailure(400, 'MissingVersion', 'Version is mandatory for this action.');
   if (call.version !== version) return new ApiFailure(400, 'InvalidVersion', 'Specified parameter Version is not valid.');
   if (call.action === undefined) return new ApiFailure(400, 'MissingAction', 'Action is mandatory for this action.');
-  if (!actions.includes(call.action)) return new ApiFailure(404, 'InvalidAction.NotFound', 'Specified api is not found, please check your url and method.');
+  if (!actions.includes(call.action)) return apiNotFound();
   return call.action;
 }

@@ -1,4 +1,5 @@
 /** The world the fake cloud simulates: one ECS node, ACR instances, identities and their rights. */
+import { TEST_REGIONS } from './regions.js';
 
 export type MetadataMode = 'required' | 'optional';
 
@@ -40,7 +41,10 @@ export interface AccessKeyScenario {
 export interface GrantScenario {
   /** e.g. 'cr:GetAuthorizationToken', 'cr:ListInstance', 'cr:ListInstanceEndpoint', 'cr:*'. */
   actions: string[];
-  /** Restricts instance-scoped actions to these instances; absent = any instance of the account. */
+  /**
+   * Restricts instance-scoped actions to these instances, which leaves out the Personal
+   * Edition registry; absent = any instance of the account, and the Personal Edition registry.
+   */
   instanceIds?: string[];
 }
 
@@ -66,9 +70,18 @@ export interface OidcProviderScenario {
   audiences: string[];
 }
 
+/** ACR Personal Edition: one registry namespace per account and region, no instance id. */
+export interface PersonalRegistryScenario {
+  /** Regions whose CR endpoint serves the Personal Edition API 2016-06-07. */
+  regions: string[];
+  /** Principals (role ARNs, AccessKey ids) that initialised their Personal Edition registry login. */
+  users: string[];
+}
+
 export interface Scenario {
   node: NodeScenario;
   instances: InstanceScenario[];
+  personalRegistry: PersonalRegistryScenario;
   accessKeys: AccessKeyScenario[];
   /** What each principal may do, keyed by role ARN or AccessKey id (lower-cased). */
   grants: Record<string, GrantScenario[]>;
@@ -80,6 +93,8 @@ export interface Scenario {
 export interface DeepPartialScenario {
   node?: Partial<Omit<NodeScenario, 'roleArn'>>;
   instances?: (Pick<InstanceScenario, 'instanceId' | 'instanceName' | 'regionId' | 'accountId'> & Partial<InstanceScenario>)[];
+  /** Default: every TEST_REGIONS region; users = the node role (none without one). */
+  personalRegistry?: Partial<PersonalRegistryScenario>;
   accessKeys?: (Omit<AccessKeyScenario, 'root'> & Partial<AccessKeyScenario>)[];
   /**
    * Keyed by role ARN or AccessKey id, case-insensitively; replaces the grants of the
@@ -135,6 +150,11 @@ export function resolveScenario(partial: DeepPartialScenario = {}): Scenario {
   return {
     node,
     instances,
+    personalRegistry: {
+      regions: [...TEST_REGIONS],
+      users: node.roleArn === null ? [] : [node.roleArn],
+      ...partial.personalRegistry,
+    },
     accessKeys: (partial.accessKeys ?? []).map((k) => ({ root: false, ...k })),
     grants: Object.fromEntries(
       Object.entries({ ...(node.roleArn === null ? {} : { [node.roleArn]: [{ actions: ['cr:*'] }] }), ...partial.grants }).map(([principal, grants]) => [

@@ -2,22 +2,34 @@
 import { once } from 'node:events';
 import http from 'node:http';
 import https from 'node:https';
-import { serveExchange, type ExchangeContext, type FakeService } from './exchange.js';
+import { isPersonalEditionRequest } from './cr-personal.js';
+import { serveExchange, type ExchangeContext, type FakeService, type ServiceRouter } from './exchange.js';
+import { crEndpointRegion } from './regions.js';
 
 const IMDS_ADDRESS = '100.100.100.200';
 const API_ADDRESS = '127.0.0.1';
 
-/** Which service a Host belongs to: CR on cr[-vpc].<region>, STS on sts[.<region>] and sts-vpc.<region>. */
-function apiServiceFor(hostName: string, cr: FakeService, sts: FakeService): FakeService | undefined {
-  if (/^cr(?:-vpc)?\.[a-z0-9-]+\.aliyuncs\.com$/.test(hostName)) return cr;
-  if (/^sts(?:(?:-vpc)?\.[a-z0-9-]+)?\.aliyuncs\.com$/.test(hostName)) return sts;
-  return undefined;
+export interface ApiServices {
+  crEnterprise: FakeService;
+  crPersonal: FakeService;
+  sts: FakeService;
 }
 
-function handler(route: (hostName: string) => FakeService | undefined, context: ExchangeContext): http.RequestListener {
+/**
+ * Which service a request belongs to: CR on cr[-vpc].<region> (both editions share the hosts;
+ * Personal Edition calls are told apart by API version or path), STS on sts[.<region>] and sts-vpc.<region>.
+ */
+function apiRouter(services: ApiServices): ServiceRouter {
+  return (req) => {
+    if (crEndpointRegion(req.hostName) !== undefined) return isPersonalEditionRequest(req) ? services.crPersonal : services.crEnterprise;
+    if (/^sts(?:(?:-vpc)?\.[a-z0-9-]+)?\.aliyuncs\.com$/.test(req.hostName)) return services.sts;
+    return undefined;
+  };
+}
+
+function handler(route: ServiceRouter, context: ExchangeContext): http.RequestListener {
   return (req, res) => {
-    const hostName = (req.headers.host ?? '').replace(/:\d+$/, '').toLowerCase();
-    serveExchange(req, res, route(hostName), context).catch((error: unknown) => {
+    serveExchange(req, res, route, context).catch((error: unknown) => {
       process.stderr.write(`fake-cloud: request failed: ${String(error)}\n`);
       res.destroy();
     });
@@ -31,8 +43,8 @@ export async function listenImds(imds: FakeService, context: ExchangeContext): P
   return server;
 }
 
-export async function listenApis(tls: { key: Buffer; cert: Buffer }, cr: FakeService, sts: FakeService, context: ExchangeContext): Promise<https.Server> {
-  const server = https.createServer(tls, handler((hostName) => apiServiceFor(hostName, cr, sts), context));
+export async function listenApis(tls: { key: Buffer; cert: Buffer }, services: ApiServices, context: ExchangeContext): Promise<https.Server> {
+  const server = https.createServer(tls, handler(apiRouter(services), context));
   server.listen(443, API_ADDRESS);
   await once(server, 'listening');
   return server;

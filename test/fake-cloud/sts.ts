@@ -1,15 +1,11 @@
 /** Security Token Service 2015-04-01: AssumeRole (signed) and AssumeRoleWithOIDC (unsigned). */
 import { createHash } from 'node:crypto';
-import { authenticate } from './auth.js';
-import type { FakeService, Handled, RequestFacts } from './exchange.js';
+import { ApiService, type ActionOutcome, type ApiCall } from './api-service.js';
 import type { Fault } from './faults.js';
-import { ApiFailure, failureReply, newRequestId } from './gateway.js';
-import { isoSeconds, type Identities, type Principal } from './identities.js';
-import type { IncomingRequest } from './incoming.js';
-import type { NonceCache } from './nonces.js';
-import { jsonReply } from './reply.js';
-import { parseRpcCall, rpcAction } from './rpc.js';
-import { accountOfArn, samePrincipal, type RoleScenario, type Scenario } from './scenario.js';
+import { ApiFailure, newRequestId } from './gateway.js';
+import { isoSeconds, type Principal } from './identities.js';
+import { jsonReply, type Reply } from './reply.js';
+import { accountOfArn, samePrincipal, type RoleScenario } from './scenario.js';
 
 const VERSION = '2015-04-01';
 const ACTIONS = ['AssumeRole', 'AssumeRoleWithOIDC'] as const;
@@ -60,42 +56,23 @@ function decodeClaims(token: string): OidcClaims | ApiFailure {
   return { iss, aud: audiences, sub, exp, iat: typeof iat === 'number' ? iat : undefined };
 }
 
-export class SecurityTokenService implements FakeService {
+/** The reply to a call that got this far: the result in STS's envelope, or its refusal. */
+function stsReply(result: Body | ApiFailure, fault: Fault | undefined): Reply | ApiFailure {
+  if (result instanceof ApiFailure) return result;
+  // Unverified how a broken STS answer looks; this one lacks the Credentials the SDKs require.
+  const body = fault?.kind === 'not-success' ? {} : result;
+  return jsonReply(200, { RequestId: newRequestId(), ...body });
+}
+
+export class SecurityTokenService extends ApiService {
   readonly name = 'sts';
   readonly product = 'Sts';
+  protected readonly version = VERSION;
+  protected readonly actionNames = ACTIONS;
 
-  constructor(
-    private readonly scenario: Scenario,
-    private readonly identities: Identities,
-    private readonly nonces: NonceCache,
-  ) {}
-
-  describe(req: IncomingRequest): RequestFacts {
-    const { action, version, params, auth, accessKeyId } = parseRpcCall(req);
-    return { action, version, params, auth, accessKeyId };
-  }
-
-  async handle(req: IncomingRequest, _facts: RequestFacts, fault: Fault | undefined): Promise<Handled> {
-    const fail = (failure: ApiFailure, principal?: string): Handled => ({ reply: failureReply(failure, req.hostName, this.product), principal });
-    const call = parseRpcCall(req);
-    const action = rpcAction(call, VERSION, ACTIONS);
-    if (action instanceof ApiFailure) return fail(action);
-    const now = Date.now();
-
-    let principal: string | undefined;
-    let result: Body | ApiFailure;
-    if (action === 'AssumeRole') {
-      const record = authenticate(req, call, this.identities, this.nonces, now);
-      if (record instanceof ApiFailure) return fail(record);
-      principal = record.principal.id;
-      result = this.assumeRole(call.params, record.principal, now, fault);
-    } else {
-      result = this.assumeRoleWithOidc(call.params, now, fault);
-    }
-    if (result instanceof ApiFailure) return fail(result, principal);
-    // Unverified how a broken STS answer looks; this one lacks the Credentials the SDKs require.
-    const body = fault?.kind === 'not-success' ? {} : result;
-    return { reply: jsonReply(200, { RequestId: newRequestId(), ...body }), principal };
+  protected perform(c: ApiCall): ActionOutcome {
+    if (c.action === 'AssumeRole') return this.authenticated(c, (record) => stsReply(this.assumeRole(c.call.params, record.principal, c.now, c.fault), c.fault));
+    return { result: stsReply(this.assumeRoleWithOidc(c.call.params, c.now, c.fault), c.fault) };
   }
 
   private findRole(arn: string): RoleScenario | undefined {

@@ -22,10 +22,10 @@ import { resolveScenario, type DeepPartialScenario, type Scenario } from '../fak
 import { ensureTlsMaterial } from '../fake-cloud/tls.js';
 
 export type { Fault, FaultKind, FaultService } from '../fake-cloud/faults.js';
-export type { IssuedToken } from '../fake-cloud/issued-tokens.js';
+export type { IssuedToken, RegistryEdition } from '../fake-cloud/issued-tokens.js';
 export type { LoggedAuth, LoggedRequest } from '../fake-cloud/request-log.js';
 export type { RunResult } from '../fake-cloud/runner.js';
-export type { DeepPartialScenario, Scenario } from '../fake-cloud/scenario.js';
+export type { DeepPartialScenario, PersonalRegistryScenario, Scenario } from '../fake-cloud/scenario.js';
 export { TEST_REGIONS, type TestRegion } from '../fake-cloud/regions.js';
 
 export interface RunOptions {

@@ -1,6 +1,7 @@
 /**
- * Calls RPC-style actions with the real SDK: @alicloud/openapi-client `callApi` with the
- * Params of reference §1.8 (V3 signature by default, RPC V1 with signatureAlgorithm 'v2').
+ * Calls actions with the real SDK: @alicloud/openapi-client `callApi` with the Params of
+ * reference §1.8 (V3 signature by default, RPC V1 with signatureAlgorithm 'v2'), or ROA
+ * Params like those of the Personal Edition `GET /tokens` (reference §2.1).
  */
 import openapi from '@alicloud/openapi-client';
 import teaUtil from '@alicloud/tea-util';
@@ -16,6 +17,8 @@ export interface RpcCall {
   nonce?: string;
   /** Forces the request timestamp, `YYYY-MM-DDTHH:mm:ssZ`. */
   timestamp?: string;
+  /** Sends the call ROA-style: this method and path, a JSON request body type. */
+  roa?: { method: 'GET' | 'POST'; pathname: string };
 }
 
 export interface RpcClientOptions {
@@ -60,11 +63,8 @@ export async function callRpc(client: RpcClient, call: RpcCall): Promise<RpcOutc
     action: call.action,
     version: call.version ?? '2018-12-01',
     protocol: 'HTTPS',
-    pathname: '/',
-    method: 'POST',
+    ...(call.roa ? { ...call.roa, style: 'ROA', reqBodyType: 'json' } : { pathname: '/', method: 'POST', style: 'RPC', reqBodyType: 'formData' }),
     authType: 'AK',
-    style: 'RPC',
-    reqBodyType: 'formData',
     bodyType: 'json',
   });
   const started = performance.now();
