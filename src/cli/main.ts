@@ -3,6 +3,8 @@ import { ProviderError } from '../errors.js';
 import { decodeRequest, MAX_REQUEST_BYTES } from '../kubelet/request.js';
 import { encodeResponse } from '../kubelet/response.js';
 import { log, setVerbosity } from '../log.js';
+import { startRunDeadline } from '../resilience/deadline.js';
+import { serve } from '../serve.js';
 import { VERSION } from '../version.js';
 import { parseArgs, USAGE } from './args.js';
 import { readStdin } from './stdin.js';
@@ -15,11 +17,13 @@ async function main(argv: string[]): Promise<number> {
 
   const request = decodeRequest(await readStdin(MAX_REQUEST_BYTES));
   const config = commandLine.configPath ? await loadConfig(commandLine.configPath) : DEFAULT_CONFIG;
-  // The cloud code is loaded only when a request needs it.
-  const { provideCredentials } = await import('../provider.js');
-  const { EcsMetadata } = await import('../identity/ecs-metadata.js');
-  const response = await provideCredentials(request, config, { now: Date.now, metadata: new EcsMetadata(), env: process.env });
-  return print(encodeResponse(response));
+  const deadline = startRunDeadline(config.deadlineMs, config.requestTimeoutMs);
+  // Retries stop before the deadline; this catches whatever else could hang (a lock, a stuck socket).
+  setTimeout(() => {
+    log.error(`no answer within the ${deadline.totalMs / 1000} s deadline (see deadline in the provider config)`);
+    process.exit(1);
+  }, deadline.totalMs).unref();
+  return print(encodeResponse(await serve(request, config, process.env)));
 }
 
 /** Writes all of `text` to stdout before the process exits. */

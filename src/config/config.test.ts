@@ -36,6 +36,7 @@ instances:
       'test.yaml',
     );
     expect(config).toEqual({
+      ...DEFAULT_CONFIG,
       expiringThresholdMs: 600_000,
       useVpcEndpoint: true,
       rrsa: { oidcProviderArn: OIDC, roleArn: ROLE, requireServiceAccount: true },

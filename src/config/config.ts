@@ -43,9 +43,20 @@ export interface RrsaConfig {
   requireServiceAccount: boolean;
 }
 
+/** The node-local token cache. */
+export interface CacheConfig {
+  enabled: boolean;
+  directory: string;
+}
+
 export interface ProviderConfig {
   /** Credentials are given to the kubelet for their lifetime minus this margin. */
   expiringThresholdMs: number;
+  /** The whole run, retries included; well under the kubelet's 60 s kill. */
+  deadlineMs: number;
+  /** One HTTP request to an Alibaba Cloud API, connect plus response. */
+  requestTimeoutMs: number;
+  cache: CacheConfig;
   /** Call the API endpoints inside the VPC (cr-vpc / sts-vpc .<region>.aliyuncs.com). */
   useVpcEndpoint: boolean;
   rrsa: RrsaConfig;
@@ -54,14 +65,22 @@ export interface ProviderConfig {
 
 export const DEFAULT_EXPIRE_DURATION_SECONDS = 3600;
 
+export const DEFAULT_CACHE_DIRECTORY = '/var/lib/aliyun-acr-credential-provider';
+/** The kubelet kills a plugin after 60 s; leave it time to read the answer. */
+export const MAX_DEADLINE_MS = 50_000;
+
 export const DEFAULT_CONFIG: ProviderConfig = {
   expiringThresholdMs: 15 * 60_000,
+  deadlineMs: 20_000,
+  requestTimeoutMs: 5_000,
+  cache: { enabled: true, directory: DEFAULT_CACHE_DIRECTORY },
   useVpcEndpoint: false,
   rrsa: { requireServiceAccount: false },
   instances: [],
 };
 
-export const TOP_LEVEL_KEYS = ['expiringThreshold', 'useVpcEndpoint', 'rrsa', 'instances'];
+export const TOP_LEVEL_KEYS = ['expiringThreshold', 'deadline', 'requestTimeout', 'cache', 'useVpcEndpoint', 'rrsa', 'instances'];
+export const CACHE_KEYS = ['enabled', 'directory'];
 export const RRSA_KEYS = ['oidcProviderArn', 'roleArn', 'requireServiceAccount'];
 export const INSTANCE_KEYS = [
   'instanceId',
@@ -124,16 +143,23 @@ export async function parseConfig(text: string, source: string): Promise<Provide
       throw new ProviderError(`config ${source} is not valid YAML: ${firstLine((error as Error).message)}`);
     }
   }
-  const config: ProviderConfig = { ...DEFAULT_CONFIG, rrsa: { ...DEFAULT_CONFIG.rrsa }, instances: [] };
+  const config: ProviderConfig = { ...DEFAULT_CONFIG, cache: { ...DEFAULT_CONFIG.cache }, rrsa: { ...DEFAULT_CONFIG.rrsa }, instances: [] };
   if (document === null || document === undefined) return config;
   const at = (where: string) => `config ${source}: ${where}`;
   const root = objectOf(document, at('the top level'));
   checkKeys(root, TOP_LEVEL_KEYS, at('the top level'));
 
-  if (root.expiringThreshold !== undefined) {
-    const ms = typeof root.expiringThreshold === 'string' ? parseDuration(root.expiringThreshold) : undefined;
-    if (ms === undefined) throw new ProviderError(`${at('expiringThreshold')} must be a duration string such as "15m"`);
-    config.expiringThresholdMs = ms;
+  config.expiringThresholdMs = durationOf(root.expiringThreshold, at('expiringThreshold'), '"15m"') ?? config.expiringThresholdMs;
+  config.deadlineMs = durationOf(root.deadline, at('deadline'), '"20s"', { minMs: 1000, maxMs: MAX_DEADLINE_MS }) ?? config.deadlineMs;
+  config.requestTimeoutMs = durationOf(root.requestTimeout, at('requestTimeout'), '"5s"', { minMs: 100, maxMs: config.deadlineMs }) ?? config.requestTimeoutMs;
+  if (root.cache !== undefined && root.cache !== null) {
+    const cache = objectOf(root.cache, at('cache'));
+    checkKeys(cache, CACHE_KEYS, at('cache'));
+    if (cache.enabled !== undefined) config.cache.enabled = booleanOf(cache.enabled, at('cache.enabled'));
+    if (cache.directory !== undefined) {
+      if (typeof cache.directory !== 'string' || !cache.directory.startsWith('/')) throw new ProviderError(`${at('cache.directory')} must be an absolute path`);
+      config.cache.directory = cache.directory;
+    }
   }
   if (root.useVpcEndpoint !== undefined) config.useVpcEndpoint = booleanOf(root.useVpcEndpoint, at('useVpcEndpoint'));
   if (root.rrsa !== undefined && root.rrsa !== null) {
@@ -200,6 +226,17 @@ function parseInstance(value: unknown, name: string, where: string): InstanceCon
   }
   for (const key of Object.keys(instance) as (keyof InstanceConfig)[]) if (instance[key] === undefined) delete instance[key];
   return instance;
+}
+
+/** An optional duration key ("15m"), within bounds. */
+function durationOf(value: unknown, where: string, example: string, bounds: { minMs?: number; maxMs?: number } = {}): number | undefined {
+  if (value === undefined || value === null) return undefined;
+  const ms = typeof value === 'string' ? parseDuration(value) : undefined;
+  if (ms === undefined) throw new ProviderError(`${where} must be a duration string such as ${example}`);
+  if ((bounds.minMs !== undefined && ms < bounds.minMs) || (bounds.maxMs !== undefined && ms > bounds.maxMs)) {
+    throw new ProviderError(`${where} must be between ${(bounds.minMs ?? 0) / 1000}s and ${(bounds.maxMs ?? 0) / 1000}s`);
+  }
+  return ms;
 }
 
 /** An optional string key that must match `pattern`; empty counts as absent, as in acr-registry-info. */

@@ -1,18 +1,18 @@
 import http from 'node:http';
 import { ProviderError } from '../errors.js';
 import { log } from '../log.js';
+import { runDeadline } from '../resilience/deadline.js';
+import { withRetries } from '../resilience/retry.js';
 import type { Credentials } from './credentials.js';
 
 /** The ECS instance metadata service; the address is fixed on every ECS instance. */
 export const METADATA_HOST = '100.100.100.200';
 const TOKEN_TTL_SECONDS = 300;
 
-export interface MetadataOptions {
-  /** Per request, connect plus response. The service is link-local: a slow answer is a dead one. */
-  timeoutMs: number;
-}
-
-export const DEFAULT_METADATA_OPTIONS: MetadataOptions = { timeoutMs: 2000 };
+/** Per request, connect plus response. The service is link-local: a slow answer is a dead one. */
+const REQUEST_TIMEOUT_MS = 2000;
+/** A node that is not on ECS should hear so in seconds, not at the deadline. */
+const MAX_ATTEMPTS = 3;
 
 interface MetadataResponse {
   status: number;
@@ -26,8 +26,6 @@ interface MetadataResponse {
  */
 export class EcsMetadata {
   private token: Promise<string | undefined> | undefined;
-
-  constructor(private readonly options: MetadataOptions = DEFAULT_METADATA_OPTIONS) {}
 
   async regionId(): Promise<string> {
     return (await this.read('region-id')).trim();
@@ -81,7 +79,29 @@ export class EcsMetadata {
     return undefined;
   }
 
-  private request(method: string, path: string, headers: Record<string, string>): Promise<MetadataResponse> {
+  /** One request, retried on network errors and 5xx answers; the last 5xx answer is returned, not thrown. */
+  private async request(method: string, path: string, headers: Record<string, string>): Promise<MetadataResponse> {
+    let serverError: MetadataResponse | undefined;
+    try {
+      return await withRetries(
+        `ECS metadata ${method} ${path}`,
+        async () => {
+          serverError = undefined;
+          const response = await this.send(method, path, headers);
+          if (response.status < 500) return response;
+          serverError = response;
+          throw new ProviderError(`the ECS metadata service answered HTTP ${response.status} for ${path}`, { retryable: true });
+        },
+        { maxAttempts: MAX_ATTEMPTS },
+      );
+    } catch (error) {
+      if (serverError) return serverError;
+      throw error;
+    }
+  }
+
+  private send(method: string, path: string, headers: Record<string, string>): Promise<MetadataResponse> {
+    const timeoutMs = runDeadline().requestBudgetMs(REQUEST_TIMEOUT_MS);
     return new Promise((resolve, reject) => {
       const fail = (reason: string) =>
         reject(
@@ -90,13 +110,13 @@ export class EcsMetadata {
             hint: 'the provider must run on an ECS instance; on other machines configure an AccessKey (see README)',
           }),
         );
-      const request = http.request({ host: METADATA_HOST, port: 80, method, path, headers, timeout: this.options.timeoutMs, agent: false }, (response) => {
+      const request = http.request({ host: METADATA_HOST, port: 80, method, path, headers, timeout: timeoutMs, agent: false }, (response) => {
         const chunks: Buffer[] = [];
         response.on('data', (chunk: Buffer) => chunks.push(chunk));
         response.on('end', () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
         response.on('error', (error) => fail(error.message));
       });
-      request.on('timeout', () => request.destroy(new Error(`no answer within ${this.options.timeoutMs} ms`)));
+      request.on('timeout', () => request.destroy(new Error(`no answer within ${timeoutMs} ms`)));
       request.on('error', (error: NodeJS.ErrnoException) => fail(error.code ?? error.message));
       request.end();
     });

@@ -1,5 +1,5 @@
 import { ProviderError } from '../errors.js';
-import { ApiError, callApi, regionalEndpoint, type ApiCallOptions, type ApiNetwork, type ApiOperation } from '../openapi/call-api.js';
+import { ApiError, callApi, regionalEndpoint, type ApiNetwork, type ApiOperation } from '../openapi/call-api.js';
 import type { Credentials } from './credentials.js';
 
 /** 2–32 characters of [A-Za-z0-9.@_-]: the conservative limit of the older STS docs. */
@@ -17,10 +17,10 @@ export interface AssumeRoleOptions {
 }
 
 /** AssumeRole: the base identity becomes a role, typically in the registry owner's account. */
-export async function assumeRole(base: Credentials, endpoint: StsEndpoint, options: AssumeRoleOptions, callOptions?: ApiCallOptions): Promise<Credentials> {
+export async function assumeRole(base: Credentials, endpoint: StsEndpoint, options: AssumeRoleOptions): Promise<Credentials> {
   const query: Record<string, string> = { RoleArn: options.roleArn, RoleSessionName: ROLE_SESSION_NAME, DurationSeconds: String(options.durationSeconds) };
   if (options.externalId) query.ExternalId = options.externalId;
-  const body = await callSts(base, endpoint, 'AssumeRole', query, callOptions, (error) => {
+  const body = await callSts(base, endpoint, 'AssumeRole', query, (error) => {
     const hint = /NoPermission|NotTrusted|EntityNotExist/i.test(error.code)
       ? `the trust policy of ${options.roleArn} must allow ${base.principal}${options.externalId ? ' with this externalId' : ''}`
       : /DurationSeconds/i.test(error.code)
@@ -46,7 +46,7 @@ export interface OidcOptions {
 }
 
 /** AssumeRoleWithOIDC (RRSA): a service account token becomes a role. The call is unsigned. */
-export async function assumeRoleWithOidc(endpoint: StsEndpoint, options: OidcOptions, callOptions?: ApiCallOptions): Promise<Credentials> {
+export async function assumeRoleWithOidc(endpoint: StsEndpoint, options: OidcOptions): Promise<Credentials> {
   const query = {
     OIDCProviderArn: options.oidcProviderArn,
     RoleArn: options.roleArn,
@@ -54,7 +54,7 @@ export async function assumeRoleWithOidc(endpoint: StsEndpoint, options: OidcOpt
     RoleSessionName: ROLE_SESSION_NAME,
     DurationSeconds: String(options.durationSeconds),
   };
-  const body = await callSts(undefined, endpoint, 'AssumeRoleWithOIDC', query, callOptions, (error) => {
+  const body = await callSts(undefined, endpoint, 'AssumeRoleWithOIDC', query, (error) => {
     return new ProviderError(`the token of ${options.subject} cannot assume ${options.roleArn} through ${options.oidcProviderArn}: ${error.code}${error.serviceMessage ? `: ${error.serviceMessage}` : ''}`, {
       requestId: error.requestId,
       retryable: error.retryable,
@@ -72,12 +72,11 @@ async function callSts(
   endpoint: StsEndpoint,
   action: string,
   query: Record<string, string>,
-  callOptions: ApiCallOptions | undefined,
   explain: (error: ApiError) => ProviderError,
 ): Promise<Record<string, unknown>> {
   const operation: ApiOperation = { endpoint: regionalEndpoint('sts', endpoint.regionId, endpoint.network), action, version: '2015-04-01', style: 'RPC', method: 'POST', pathname: '/', query };
   try {
-    return await callApi(credentials, operation, callOptions);
+    return await callApi(credentials, operation);
   } catch (error) {
     throw error instanceof ApiError ? explain(error) : error;
   }

@@ -1,6 +1,8 @@
 import openapi from '@alicloud/openapi-client';
 import teaUtil from '@alicloud/tea-util';
 import { ProviderError } from '../errors.js';
+import { runDeadline } from '../resilience/deadline.js';
+import { withRetries } from '../resilience/retry.js';
 import type { Credentials } from '../identity/credentials.js';
 import { VERSION } from '../version.js';
 
@@ -24,13 +26,6 @@ export function regionalEndpoint(product: 'cr' | 'sts', regionId: string, networ
   return `${product}${network === 'vpc' ? '-vpc' : ''}.${regionId}.aliyuncs.com`;
 }
 
-export interface ApiCallOptions {
-  /** Connect and read timeout of one HTTP request. */
-  timeoutMs: number;
-}
-
-export const DEFAULT_API_CALL_OPTIONS: ApiCallOptions = { timeoutMs: 5000 };
-
 /** A failed API call: the service's error code and what the gateway said. */
 export class ApiError extends ProviderError {
   constructor(
@@ -48,11 +43,11 @@ export class ApiError extends ProviderError {
 
 /**
  * Signs and sends one operation through @alicloud/openapi-client's generic callApi (V3
- * signature, HTTPS) and returns the JSON body; without credentials the call is anonymous
+ * signature, HTTPS) with the run's timeouts and retries, and returns the JSON body; without credentials the call is anonymous
  * (AssumeRoleWithOIDC). Every failure becomes an ApiError; an HTTP 200 whose body says
  * IsSuccess:false is left to the caller, which knows the API.
  */
-export async function callApi(credentials: Credentials | undefined, operation: ApiOperation, options: ApiCallOptions = DEFAULT_API_CALL_OPTIONS): Promise<Record<string, unknown>> {
+export async function callApi(credentials: Credentials | undefined, operation: ApiOperation): Promise<Record<string, unknown>> {
   const client = new openapi.default(
     new openapi.Config({
       accessKeyId: credentials?.accessKeyId,
@@ -61,8 +56,6 @@ export async function callApi(credentials: Credentials | undefined, operation: A
       endpoint: operation.endpoint,
       protocol: 'https',
       userAgent: `aliyun-acr-credential-provider/${VERSION}`,
-      readTimeout: options.timeoutMs,
-      connectTimeout: options.timeoutMs,
     }),
   );
   const params = new openapi.Params({
@@ -76,20 +69,22 @@ export async function callApi(credentials: Credentials | undefined, operation: A
     reqBodyType: operation.style === 'RPC' ? 'formData' : 'json',
     bodyType: 'json',
   });
-  const request = new openapi.OpenApiRequest({ query: operation.query ?? {} });
-  // keepAlive off: a run makes a handful of calls and must exit promptly afterwards.
-  const runtime = new teaUtil.RuntimeOptions({ keepAlive: false });
-  let response: { body?: unknown };
-  try {
-    response = (await client.callApi(params, request, runtime)) as { body?: unknown };
-  } catch (error) {
-    throw toApiError(operation, error, credentials);
-  }
-  const body = response.body;
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw new ApiError(operation, 'InvalidResponse', 200, 'the response body is not a JSON object', { retryable: true });
-  }
-  return body as Record<string, unknown>;
+  return withRetries(`${operation.action} on ${operation.endpoint}`, async () => {
+    const timeoutMs = runDeadline().requestBudgetMs();
+    // keepAlive off: a run makes a handful of calls and must exit promptly afterwards.
+    const runtime = new teaUtil.RuntimeOptions({ keepAlive: false, readTimeout: timeoutMs, connectTimeout: timeoutMs });
+    let response: { body?: unknown };
+    try {
+      response = (await client.callApi(params, new openapi.OpenApiRequest({ query: operation.query ?? {} }), runtime)) as { body?: unknown };
+    } catch (error) {
+      throw toApiError(operation, error, credentials);
+    }
+    const body = response.body;
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+      throw new ApiError(operation, 'InvalidResponse', 200, 'the response body is not a JSON object', { retryable: true });
+    }
+    return body as Record<string, unknown>;
+  });
 }
 
 /** Codes that say "slow down" or "try again": everything else from the service is final. */
@@ -105,6 +100,12 @@ function toApiError(operation: ApiOperation, error: unknown, credentials: Creden
   }
   if (typeof e.errno === 'number' || typeof e.syscall === 'string' || /Timeout/i.test(e.name ?? '')) {
     const code = typeof e.code === 'string' ? e.code : (e.name ?? 'NetworkError');
+    if (isCertificateError(code)) {
+      return new ApiError(operation, code, undefined, networkMessage(code, e.message ?? ''), {
+        retryable: false,
+        hint: 'the endpoint presented a certificate the node does not trust: check for an intercepting proxy, and the system CA bundle',
+      });
+    }
     const unresolved = code === 'ENOTFOUND' || code === 'EAI_AGAIN';
     const hint = !unresolved
       ? undefined
@@ -131,9 +132,13 @@ function toApiError(operation: ApiOperation, error: unknown, credentials: Creden
   return new ApiError(operation, 'NetworkError', undefined, e.message ?? String(error), { retryable: true });
 }
 
+function isCertificateError(code: string): boolean {
+  return /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/.test(code);
+}
+
 function networkMessage(code: string, message: string): string {
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'the endpoint name does not resolve';
   if (code === 'ECONNREFUSED') return 'connection refused';
-  if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(code)) return `the TLS certificate was not accepted (${message})`;
+  if (isCertificateError(code)) return `the TLS certificate was not accepted (${message})`;
   return message;
 }

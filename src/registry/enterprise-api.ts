@@ -1,6 +1,6 @@
 import { ProviderError } from '../errors.js';
 import type { Credentials } from '../identity/credentials.js';
-import { ApiError, callApi, regionalEndpoint, type ApiCallOptions, type ApiNetwork, type ApiOperation } from '../openapi/call-api.js';
+import { ApiError, callApi, regionalEndpoint, type ApiNetwork, type ApiOperation } from '../openapi/call-api.js';
 
 /** A temporary registry login. */
 export interface RegistryToken {
@@ -26,7 +26,6 @@ export class EnterpriseApi {
     private readonly credentials: Credentials,
     readonly regionId: string,
     network: ApiNetwork,
-    private readonly options?: ApiCallOptions,
   ) {
     this.endpoint = regionalEndpoint('cr', regionId, network);
   }
@@ -80,7 +79,7 @@ export class EnterpriseApi {
     const operation: ApiOperation = { endpoint: this.endpoint, action, version: VERSION, style: 'RPC', method: 'POST', pathname: '/', query };
     let body: Record<string, unknown>;
     try {
-      body = await callApi(this.credentials, operation, this.options);
+      body = await callApi(this.credentials, operation);
     } catch (error) {
       throw error instanceof ApiError ? this.explain(error, instanceId) : error;
     }

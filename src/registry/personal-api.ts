@@ -1,14 +1,14 @@
 import { ProviderError } from '../errors.js';
 import type { Credentials } from '../identity/credentials.js';
-import { ApiError, callApi, regionalEndpoint, type ApiCallOptions, type ApiNetwork } from '../openapi/call-api.js';
+import { ApiError, callApi, regionalEndpoint, type ApiNetwork } from '../openapi/call-api.js';
 import type { RegistryToken } from './enterprise-api.js';
 
 /** The ACR Personal Edition token API (2016-06-07, `GET /tokens`) of one region. */
-export async function getPersonalToken(credentials: Credentials, regionId: string, network: ApiNetwork, options?: ApiCallOptions): Promise<RegistryToken> {
+export async function getPersonalToken(credentials: Credentials, regionId: string, network: ApiNetwork): Promise<RegistryToken> {
   const endpoint = regionalEndpoint('cr', regionId, network);
   let body: Record<string, unknown>;
   try {
-    body = await callApi(credentials, { endpoint, action: 'GetAuthorizationToken', version: '2016-06-07', style: 'ROA', method: 'GET', pathname: '/tokens' }, options);
+    body = await callApi(credentials, { endpoint, action: 'GetAuthorizationToken', version: '2016-06-07', style: 'ROA', method: 'GET', pathname: '/tokens' });
   } catch (error) {
     throw error instanceof ApiError ? explain(error, credentials, regionId) : error;
   }

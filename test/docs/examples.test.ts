@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { INSTANCE_KEYS, parseConfig, RRSA_KEYS, TOP_LEVEL_KEYS } from '../../src/config/config.js';
-import { ROLE_ARN_ANNOTATION } from '../../src/identity/identities.js';
+import { ROLE_ARN_ANNOTATION } from '../../src/identity/plan.js';
 import { providerMatchesImage, validateCredentialProviderConfig } from '../support/kubelet-rules.js';
 
 const read = (path: string) => readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8');

@@ -47,6 +47,8 @@ export interface FakeCloud {
   clearFaults(): Promise<void>;
   /** Registry passwords GetAuthorizationToken handed out, with who got them. */
   issuedTokens(): Promise<IssuedToken[]>;
+  /** Empties the node's /var/lib/aliyun-acr-credential-provider, the provider's default cache. */
+  clearProviderCache(): Promise<void>;
   /** PEM of the test CA (also what run() passes as NODE_EXTRA_CA_CERTS). */
   caCertPath: string;
   /** The effective scenario with defaults filled in. */
@@ -58,6 +60,8 @@ const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const MAIN = fileURLToPath(new URL('../fake-cloud/main.ts', import.meta.url));
 const TLS_CACHE = join(PROJECT_ROOT, '.cache', 'test-tls');
 const DEFAULT_PATH = '/usr/sbin:/usr/bin:/sbin:/bin';
+/** The provider's default cache directory, inside the fake node's private /var/lib. */
+const NODE_CACHE_DIR = '/var/lib/aliyun-acr-credential-provider';
 const DEFAULT_RUN_TIMEOUT_MS = 30_000;
 const STARTUP_TIMEOUT_MS = 20_000;
 
@@ -71,6 +75,8 @@ const PROLOGUE = [
   'ip link set lo up',
   'ip addr add 100.100.100.200/32 dev lo',
   'mount --bind "$1" /etc/hosts',
+  // The node's own /var/lib, so the provider's default cache directory is private to this fake node.
+  'mount -t tmpfs -o mode=0755 tmpfs /var/lib',
   'shift',
   'exec "$@"',
 ].join('\n');
@@ -198,6 +204,10 @@ export async function startFakeCloud(overrides?: DeepPartialScenario): Promise<F
     fault: async (f) => void (await control('POST', '/faults', f)),
     clearFaults: async () => void (await control('DELETE', '/faults')),
     issuedTokens: async () => (await control('GET', '/tokens')) as IssuedToken[],
+    async clearProviderCache() {
+      const result = (await control('POST', '/run', { argv: ['/bin/rm', '-rf', NODE_CACHE_DIR], env: { PATH: DEFAULT_PATH }, timeoutMs: 5000, cwd: '/' })) as RunResult;
+      if (result.code !== 0) throw new Error(`clearing ${NODE_CACHE_DIR} failed: ${result.stderr}`);
+    },
     stop,
   };
 }

@@ -1,0 +1,50 @@
+import type { ProviderConfig } from './config/config.js';
+import type { Credentials } from './identity/credentials.js';
+import { EcsMetadata } from './identity/ecs-metadata.js';
+import { Identities } from './identity/identities.js';
+import type { CredentialProviderRequest } from './kubelet/request.js';
+import type { ApiNetwork } from './openapi/call-api.js';
+import { EnterpriseApi, type RegistryToken } from './registry/enterprise-api.js';
+import type { RegistryHost } from './registry/image-host.js';
+import { getPersonalToken } from './registry/personal-api.js';
+import { resolveInstance, type ResolvedInstance } from './registry/resolve-instance.js';
+
+/** A registry login and who obtained it. */
+export interface IssuedToken extends RegistryToken {
+  /** When the credentials that asked for the token expire: the token dies with them. */
+  credentialsExpiresAtMs?: number;
+  principal: string;
+}
+
+/**
+ * Everything that talks to Alibaba Cloud, for one request. This module (and through it the
+ * Alibaba Cloud SDK) is only loaded when the node-local cache cannot answer.
+ */
+export interface Cloud {
+  resolve(registry: RegistryHost): Promise<ResolvedInstance | undefined>;
+  fetchToken(instance: ResolvedInstance): Promise<IssuedToken>;
+}
+
+export function createCloud(config: ProviderConfig, request: CredentialProviderRequest, env: NodeJS.ProcessEnv): Cloud {
+  const metadata = new EcsMetadata();
+  const network: ApiNetwork = config.useVpcEndpoint ? 'vpc' : 'public';
+  const identities = new Identities(config, request, metadata, env);
+  return {
+    resolve: (registry) =>
+      resolveInstance(registry, {
+        instances: config.instances,
+        api: async (regionId, entry) => new EnterpriseApi(await identities.for(entry, regionId), regionId, network),
+        nodeRegionId: () => metadata.regionId(),
+      }),
+    async fetchToken(instance) {
+      const credentials = await identities.for(instance.entry, instance.regionId);
+      const token = await tokenOf(instance, credentials, network);
+      return { ...token, credentialsExpiresAtMs: credentials.expiresAtMs, principal: credentials.principal };
+    },
+  };
+}
+
+function tokenOf(instance: ResolvedInstance, credentials: Credentials, network: ApiNetwork): Promise<RegistryToken> {
+  if (instance.edition === 'personal') return getPersonalToken(credentials, instance.regionId, network);
+  return new EnterpriseApi(credentials, instance.regionId, network).getAuthorizationToken(instance.instanceId);
+}
