@@ -1,7 +1,7 @@
 // Every config the README and examples/ show is one the kubelet and the provider accept.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { INSTANCE_KEYS, parseConfig, RRSA_KEYS, TOP_LEVEL_KEYS } from '../../src/config/config.js';
+import { CACHE_KEYS, INSTANCE_KEYS, parseConfig, RRSA_KEYS, TOP_LEVEL_KEYS } from '../../src/config/config.js';
 import { ROLE_ARN_ANNOTATION } from '../../src/identity/plan.js';
 import { providerMatchesImage, validateCredentialProviderConfig } from '../support/kubelet-rules.js';
 
@@ -55,6 +55,6 @@ describe('provider config examples', () => {
   it('the README documents every config key and no other', () => {
     const section = readme.slice(readme.indexOf('## Configuration'), readme.indexOf('## How an image is served'));
     const documented = [...section.matchAll(/^\| `([a-zA-Z]+(?:(?:\[\])?\.[a-zA-Z]+)?)` \|/gm)].map((match) => match[1]);
-    expect(documented.sort()).toEqual([...TOP_LEVEL_KEYS, ...RRSA_KEYS.map((key) => `rrsa.${key}`), ...INSTANCE_KEYS.map((key) => `instances[].${key}`)].sort());
+    expect(documented.sort()).toEqual([...TOP_LEVEL_KEYS, ...RRSA_KEYS.map((key) => `rrsa.${key}`), ...CACHE_KEYS.map((key) => `cache.${key}`), ...INSTANCE_KEYS.map((key) => `instances[].${key}`)].sort());
   });
 });
