@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { cached, type CachePolicy } from './cache/cached.js';
 import { FileCache } from './cache/file-cache.js';
+import { resolutionRefreshAtMs, spreadCacheDuration, STALE_CACHE_SECONDS, STALE_MIN_REMAINING_MS, tokenRefreshAtMs } from './cache/token-policy.js';
 import type { Cloud, IssuedToken } from './cloud.js';
 import type { ProviderConfig } from './config/config.js';
 import { ProviderError } from './errors.js';
@@ -11,15 +12,6 @@ import type { CredentialProviderResponse, RegistryCredential } from './kubelet/r
 import { log } from './log.js';
 import { classifyRegistryHost, hostnameOf, imageRegistryHost } from './registry/image-host.js';
 import type { ResolvedInstance } from './registry/resolve-instance.js';
-
-/** Instance lookups are refreshed about hourly: domains rarely change, but they can. */
-const RESOLUTION_TTL_MS = 60 * 60_000;
-/** Fleet spread: nodes that started together refresh up to this share of a window earlier. */
-const SPREAD = 0.1;
-/** A stale token is still served when a refresh fails only while it has this long left. */
-const STALE_MIN_REMAINING_MS = 2 * 60_000;
-/** cacheDuration of a stale token: the kubelet asks again soon. */
-const STALE_CACHE_SECONDS = 60;
 
 type StoredResolution = ({ found: true; entryName?: string } & DistributiveOmit<ResolvedInstance, 'entry'>) | { found: false };
 type DistributiveOmit<T, K extends keyof T> = T extends unknown ? Omit<T, K> : never;
@@ -73,7 +65,7 @@ export async function serve(request: CredentialProviderRequest, config: Provider
   const resolution = await cached(cache, resolutionKey, stamped(isStoredResolution, () => true), async () => {
     const found = await (await loadCloud()).resolve(registry);
     const value: StoredResolution = found ? { found: true, ...withoutEntry(found), entryName: found.entry?.name } : { found: false };
-    return { value, refreshAtMs: Date.now() + RESOLUTION_TTL_MS * (1 - SPREAD * Math.random()) };
+    return { value, refreshAtMs: resolutionRefreshAtMs(Date.now()) };
   });
   const stored = resolution.value.value;
   if (!stored.found) {
@@ -94,8 +86,7 @@ export async function serve(request: CredentialProviderRequest, config: Provider
     cacheDurationSeconds = Math.min(STALE_CACHE_SECONDS, cacheDurationSeconds);
     log.warn(`serving the cached token for ${what} (expires ${new Date(token.value.expiresAtMs).toISOString()}) because the refresh failed: ${token.error.oneLine()}`);
   } else {
-    // Fleet spread: nodes that fetched together do not come back together.
-    cacheDurationSeconds = Math.floor(cacheDurationSeconds * (1 - (SPREAD / 2) * Math.random()));
+    cacheDurationSeconds = spreadCacheDuration(cacheDurationSeconds);
   }
   if (cacheDurationSeconds === 0) {
     log.warn(`the token for ${what} expires at ${new Date(token.value.expiresAtMs).toISOString()}, too soon to cache; the kubelet will ask again on the next pull`);
@@ -108,10 +99,8 @@ export async function serve(request: CredentialProviderRequest, config: Provider
 }
 
 /**
- * What is stored of a fresh token. It is served from the node cache while it has at least
- * twice the expiring threshold left (so the kubelet still gets the threshold or more), less
- * a random share so that nodes do not refresh together. A token that is already expired
- * (a wrong clock, or a broken answer) is an error, never stored.
+ * What is stored of a fresh token, with the time it stops being served from the node cache.
+ * A token that is already expired (a wrong clock, or a broken answer) is an error, never stored.
  */
 function storedToken(issued: IssuedToken, now: number, expiringThresholdMs: number): StoredToken {
   const expiresAtMs = issued.credentialsExpiresAtMs === undefined ? issued.expiresAtMs : Math.min(issued.expiresAtMs, issued.credentialsExpiresAtMs);
@@ -120,8 +109,7 @@ function storedToken(issued: IssuedToken, now: number, expiringThresholdMs: numb
       hint: "check the node's clock (NTP)",
     });
   }
-  const window = Math.max(0, expiresAtMs - 2 * expiringThresholdMs - now);
-  return { username: issued.username, password: issued.password, expiresAtMs, refreshAtMs: now + window * (1 - SPREAD * Math.random()), principal: issued.principal };
+  return { username: issued.username, password: issued.password, expiresAtMs, refreshAtMs: tokenRefreshAtMs(expiresAtMs, now, expiringThresholdMs), principal: issued.principal };
 }
 
 const TOKEN_POLICY: CachePolicy<StoredToken> = {
