@@ -94,7 +94,8 @@ export async function serve(request: CredentialProviderRequest, config: Provider
   const credential: RegistryCredential = { username: token.value.username, password: token.value.password };
   const auth: Record<string, RegistryCredential> = { [registry.host]: credential };
   for (const domain of instance.domains) auth[domain] ??= credential;
-  log.info(`token for ${what} (${instance.regionId}) as ${token.value.principal} from the ${token.source}, cached for ${cacheDurationSeconds}s, domains ${Object.keys(auth).join(', ')}`);
+  const from = { cache: 'the node cache', cloud: 'the cloud', stale: 'the node cache (stale)' }[token.source];
+  log.info(`token for ${what} (${instance.regionId}) as ${token.value.principal} from ${from}, cached for ${cacheDurationSeconds}s, domains ${Object.keys(auth).join(', ')}`);
   return { apiVersion: request.apiVersion, cacheDurationSeconds, auth };
 }
 

@@ -98,14 +98,15 @@ function toApiError(operation: ApiOperation, error: unknown, credentials: Creden
     // The SDK parses error bodies as JSON; a proxy's HTML error page ends up here.
     return new ApiError(operation, 'InvalidResponse', undefined, 'the endpoint answered with a body that is not JSON', { retryable: true });
   }
+  // Node's certificate errors carry only a code (no errno or syscall).
+  if (typeof e.code === 'string' && isCertificateError(e.code)) {
+    return new ApiError(operation, e.code, undefined, networkMessage(e.code, e.message ?? ''), {
+      retryable: false,
+      hint: 'the endpoint presented a certificate the node does not trust: check for an intercepting proxy, and the system CA bundle',
+    });
+  }
   if (typeof e.errno === 'number' || typeof e.syscall === 'string' || /Timeout/i.test(e.name ?? '')) {
     const code = typeof e.code === 'string' ? e.code : (e.name ?? 'NetworkError');
-    if (isCertificateError(code)) {
-      return new ApiError(operation, code, undefined, networkMessage(code, e.message ?? ''), {
-        retryable: false,
-        hint: 'the endpoint presented a certificate the node does not trust: check for an intercepting proxy, and the system CA bundle',
-      });
-    }
     const unresolved = code === 'ENOTFOUND' || code === 'EAI_AGAIN';
     const hint = !unresolved
       ? undefined

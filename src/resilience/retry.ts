@@ -11,6 +11,9 @@ export interface RetryOptions {
   deadline: Deadline;
 }
 
+/** Less time than this left for a request is not worth another attempt. */
+const MIN_ATTEMPT_MS = 250;
+
 export const DEFAULT_RETRY: Omit<RetryOptions, 'deadline'> = { baseDelayMs: 200, maxDelayMs: 3000, maxAttempts: 10 };
 
 /**
@@ -25,9 +28,10 @@ export async function withRetries<T>(what: string, attempt: () => Promise<T>, op
       return await attempt();
     } catch (error) {
       if (!(error instanceof ProviderError) || !error.retryable) throw error;
-      const delayMs = Math.random() * Math.min(maxDelayMs, baseDelayMs * 2 ** (tries - 1));
-      // Keep room for one more request after the wait; otherwise report now.
-      const outOfTime = deadline.remainingMs() < delayMs + 250;
+      // Keep room for one more request after the wait: shorten the wait to fit, or report now.
+      const budgetMs = deadline.remainingMs() - MIN_ATTEMPT_MS;
+      const outOfTime = budgetMs < MIN_ATTEMPT_MS;
+      const delayMs = Math.min(budgetMs, Math.random() * Math.min(maxDelayMs, baseDelayMs * 2 ** (tries - 1)));
       if (outOfTime || tries >= maxAttempts) {
         const why = outOfTime ? `at the ${deadline.totalMs / 1000} s deadline` : 'the most it tries';
         throw new ProviderError(`${error.message} (gave up on ${what} after ${tries} attempt${tries > 1 ? 's' : ''}, ${why})`, {

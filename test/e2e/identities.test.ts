@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { kubeletRequest, providerBinary } from '../support/binary.js';
 import { startFakeCloud, type FakeCloud, type LoggedRequest } from '../support/cloud.js';
+import { expectCacheWindow, expectOneLineFailure } from '../support/expectations.js';
 import { expectKubeletAccepts } from '../support/kubelet-rules.js';
 
 const NODE_ACCOUNT = '1000000000000001';
@@ -98,8 +99,7 @@ describe('cross-account AssumeRole on top of the worker role', () => {
     expect(assume?.params).toMatchObject({ RoleArn: PULLER_ROLE, DurationSeconds: '900', RoleSessionName: 'aliyun-acr-credential-provider' });
     expect(assume?.params.ExternalId).toBeUndefined();
     // The token dies with the 15 min STS session: cached for half of it, not 45 min.
-    expect(response.cacheDurationMs).toBeGreaterThan(7.5 * 0.95 * 60_000);
-    expect(response.cacheDurationMs).toBeLessThanOrEqual(7.5 * 60_000);
+    expectCacheWindow(response.cacheDurationMs, 7.5);
     expect((await issuedTo(response.auth[OWNED]?.password ?? ''))?.principal.toLowerCase()).toBe(PULLER_ROLE);
   });
 
@@ -200,7 +200,7 @@ describe('AccessKey pair', () => {
     expect(run.stderr).toBe('');
     const response = expectKubeletAccepts(run.stdout, 'credentialprovider.kubelet.k8s.io/v1', `${OWNED}/team/app`);
     // An AccessKey does not expire: the 1 h token does.
-    expect(response.cacheDurationMs).toBeGreaterThan(45 * 0.95 * 60_000);
+    expectCacheWindow(response.cacheDurationMs, 45);
     expect(await callsAsWhom()).toEqual([`cr.cn-shanghai.aliyuncs.com GetAuthorizationToken as ${ACCESS_KEY.accessKeyId}`.toLowerCase()]);
     expect((await cloud.requests()).some((r) => r.service === 'imds')).toBe(false);
   });
@@ -252,11 +252,3 @@ describe('many instances in one config', () => {
   });
 });
 
-function expectOneLineFailure(run: { code: number | null; stdout: string; stderr: string }, message: RegExp): void {
-  expect(run.stdout).toBe('');
-  expect(run.code).toBe(1);
-  const lines = run.stderr.trimEnd().split('\n');
-  expect(lines, run.stderr).toHaveLength(1);
-  expect(lines[0]).toMatch(/^aliyun-acr-credential-provider: error: /);
-  expect(lines[0]).toMatch(message);
-}
