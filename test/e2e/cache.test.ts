@@ -123,6 +123,24 @@ describe('damaged and foreign cache files', () => {
   });
 });
 
+describe('a run killed while refreshing', () => {
+  it('leaves a cache the next run uses at once', async () => {
+    await provide();
+    // Make the next refresh hang, and kill the run that holds the lock (the harness SIGKILLs at its timeout).
+    const { config } = configWithCacheDir('killed', 'expiringThreshold: "30m"\n');
+    expect((await cloud.run([providerBinary, `--config=${config}`], { stdin: kubeletRequest(IMAGE) })).code).toBe(0);
+    await cloud.fault({ service: 'cr', action: 'GetAuthorizationToken', kind: 'slow', delayMs: 4000, times: 1 });
+    const killed = await cloud.run([providerBinary, `--config=${config}`], { stdin: kubeletRequest(IMAGE), timeoutMs: 800 });
+    expect(killed.signal).toBe('SIGKILL');
+    await cloud.clearRequests();
+
+    const next = await cloud.run([providerBinary, `--config=${config}`], { stdin: kubeletRequest(IMAGE) });
+    expect(next.code, next.stderr).toBe(0);
+    expectKubeletAccepts(next.stdout, API, IMAGE);
+    expect(next.wallMs).toBeLessThan(3000);
+  });
+});
+
 describe('settings', () => {
   it('cache.enabled: false asks the cloud every time and writes nothing', async () => {
     const { config, directory } = configWithCacheDir('disabled', '  enabled: false\n');
