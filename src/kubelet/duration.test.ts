@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseGoDuration } from '../../test/support/kubelet-rules.js';
+import { parseGoDuration } from './rules.js';
 import { formatGoDuration, parseDuration } from './duration.js';
 
 describe('formatGoDuration', () => {

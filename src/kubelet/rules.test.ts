@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
   decodeCredentialProviderResponse,
-  expectKubeletAccepts,
   filepathMatch,
   lookupAuth,
   parseGoDuration,
@@ -11,7 +10,8 @@ import {
   urlsMatchStr,
   validateCredentialProviderConfig,
   type AuthConfig,
-} from './kubelet-rules.js';
+} from './rules.js';
+import { expectKubeletAccepts } from '../../test/support/kubelet-rules.js';
 
 const V1 = 'credentialprovider.kubelet.k8s.io/v1';
 const V1BETA1 = 'credentialprovider.kubelet.k8s.io/v1beta1';
