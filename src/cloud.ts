@@ -1,4 +1,4 @@
-import type { ProviderConfig } from './config/config.js';
+import type { InstanceConfig, ProviderConfig } from './config/config.js';
 import type { Credentials } from './identity/credentials.js';
 import { EcsMetadata } from './identity/ecs-metadata.js';
 import { Identities } from './identity/identities.js';
@@ -23,18 +23,29 @@ export interface IssuedToken extends RegistryToken {
 export interface Cloud {
   resolve(registry: RegistryHost): Promise<ResolvedInstance | undefined>;
   fetchToken(instance: ResolvedInstance): Promise<IssuedToken>;
+  /** A config entry as the instance it names, its domains read from the API when the entry lists none. */
+  instanceOf(entry: InstanceConfig): Promise<ResolvedInstance>;
+  metadata: EcsMetadata;
 }
 
 export function createCloud(config: ProviderConfig, request: CredentialProviderRequest, env: NodeJS.ProcessEnv): Cloud {
   const metadata = new EcsMetadata();
   const network: ApiNetwork = config.useVpcEndpoint ? 'vpc' : 'public';
   const identities = new Identities(config, request, metadata, env);
+  const nodeRegionId = () => metadata.regionId();
   return {
+    metadata,
+    async instanceOf(entry) {
+      const regionId = entry.regionId ?? (await nodeRegionId());
+      if (entry.instanceId === undefined) return { edition: 'personal', regionId, domains: entry.domains ?? [], entry };
+      const domains = entry.domains ?? (await new EnterpriseApi(await identities.for(entry, regionId), regionId, network).listInstanceDomains(entry.instanceId));
+      return { edition: 'enterprise', instanceId: entry.instanceId, regionId, domains, entry };
+    },
     resolve: (registry) =>
       resolveInstance(registry, {
         instances: config.instances,
         api: async (regionId, entry) => new EnterpriseApi(await identities.for(entry, regionId), regionId, network),
-        nodeRegionId: () => metadata.regionId(),
+        nodeRegionId,
       }),
     async fetchToken(instance) {
       const credentials = await identities.for(instance.entry, instance.regionId);

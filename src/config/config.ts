@@ -65,7 +65,9 @@ export interface ProviderConfig {
 
 export const DEFAULT_EXPIRE_DURATION_SECONDS = 3600;
 
-export const DEFAULT_CACHE_DIRECTORY = '/var/lib/aliyun-acr-credential-provider';
+/** Where the kubelet runs the provider, as root; a user running the Docker helper gets a cache of their own. */
+export const DEFAULT_CACHE_DIRECTORY =
+  process.getuid?.() === 0 || !process.env.HOME ? '/var/lib/aliyun-acr-credential-provider' : `${process.env.HOME}/.cache/aliyun-acr-credential-provider`;
 /** The kubelet kills a plugin after 60 s; leave it time to read the answer. */
 export const MAX_DEADLINE_MS = 50_000;
 

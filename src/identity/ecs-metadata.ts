@@ -27,6 +27,11 @@ interface MetadataResponse {
 export class EcsMetadata {
   private token: Promise<string | undefined> | undefined;
 
+  /** Whether reads go with a hardened mode session token (false: the instance only answers without one). */
+  async hardenedMode(): Promise<boolean> {
+    return (await (this.token ??= this.fetchToken())) !== undefined;
+  }
+
   async regionId(): Promise<string> {
     return (await this.read('region-id')).trim();
   }
