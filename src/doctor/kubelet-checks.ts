@@ -11,6 +11,8 @@ const BIN_DIR_FLAG = '--image-credential-provider-bin-dir';
 /** Where node setups put the kubelet's flags: ACK, Debian and RHEL kubeadm packages, systemd drop-ins. */
 const FLAG_FILES = ['/etc/kubernetes/kubelet-customized-args.conf', '/etc/default/kubelet', '/etc/sysconfig/kubelet'];
 const DROP_IN_DIR = '/etc/systemd/system/kubelet.service.d';
+/** The name the install steps and node-setup give the binary. */
+const PROVIDER_NAME = 'aliyun-acr-credential-provider';
 
 export interface KubeletLocations {
   configPath?: string;
@@ -39,13 +41,14 @@ export async function kubeletChecks(given: KubeletLocations, config: ProviderCon
   }
   results.push(ok('kubelet config', `${found.configPath} is a valid CredentialProviderConfig with ${providers.length} provider(s)`));
 
-  const name = basename(process.execPath);
-  const provider = providers.find((candidate) => candidate.name === name);
+  const provider = (await providerRunningThisBinary(providers, found.binDir)) ?? providers.find((candidate) => candidate.name === PROVIDER_NAME);
   if (!provider) {
-    results.push(fail('provider entry', `no provider is named ${name} (found: ${providers.map((p) => p.name).join(', ') || 'none'})`, `the provider name must equal the binary's file name in the bin dir`));
+    results.push(
+      fail('provider entry', `no provider runs this binary or is named ${PROVIDER_NAME} (found: ${providers.map((p) => p.name).join(', ') || 'none'})`, `the provider name must equal the binary's file name in the bin dir`),
+    );
     return results;
   }
-  results.push(await binaryCheck(found.binDir, name));
+  results.push(await binaryCheck(found.binDir, provider.name));
   if (provider.tokenAttributes && config.rrsa.oidcProviderArn === undefined && !config.instances.some((entry) => entry.rrsaOIDCProviderRoleARN)) {
     results.push(warn('provider entry', 'the kubelet sends service account tokens (tokenAttributes), but no OIDC provider is configured', 'set rrsa.oidcProviderArn in the provider config, or drop tokenAttributes'));
   }
@@ -66,6 +69,17 @@ export async function kubeletChecks(given: KubeletLocations, config: ProviderCon
         ),
   );
   return results;
+}
+
+/** The provider entry whose <bin dir>/<name> is this very file (the name may differ from ours). */
+async function providerRunningThisBinary(providers: CredentialProvider[], binDir: string | undefined): Promise<CredentialProvider | undefined> {
+  if (!binDir) return undefined;
+  const self = await stat(process.execPath);
+  for (const provider of providers) {
+    const info = await stat(join(binDir, provider.name)).catch(() => undefined);
+    if (info && info.ino === self.ino && info.dev === self.dev) return provider;
+  }
+  return undefined;
 }
 
 async function binaryCheck(binDir: string | undefined, name: string): Promise<CheckResult> {
