@@ -41,7 +41,7 @@ export async function withRetries<T>(what: string, attempt: () => Promise<T>, op
           cause: error,
         });
       }
-      log.info(`${what} failed (${error.message}); retrying in ${Math.round(delayMs)} ms`);
+      log.info(`${what} failed (${error.message}${error.requestId ? `, request id ${error.requestId}` : ''}); retrying in ${Math.round(delayMs)} ms`);
       await new Promise((resolve) => setTimeout(resolve, delayMs));
     }
   }
