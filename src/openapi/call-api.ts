@@ -1,3 +1,5 @@
+// Before the SDK: it creates its HTTP agent when it loads.
+import './proxy.js';
 import openapi from '@alicloud/openapi-client';
 import teaUtil from '@alicloud/tea-util';
 import { ProviderError } from '../errors.js';
@@ -71,8 +73,7 @@ export async function callApi(credentials: Credentials | undefined, operation: A
   });
   return withRetries(`${operation.action} on ${operation.endpoint}`, async () => {
     const timeoutMs = runDeadline().requestBudgetMs();
-    // keepAlive off: a run makes a handful of calls and must exit promptly afterwards.
-    const runtime = new teaUtil.RuntimeOptions({ keepAlive: false, readTimeout: timeoutMs, connectTimeout: timeoutMs });
+    const runtime = new teaUtil.RuntimeOptions({ readTimeout: timeoutMs, connectTimeout: timeoutMs });
     let response: { body?: unknown };
     try {
       response = (await client.callApi(params, new openapi.OpenApiRequest({ query: operation.query ?? {} }), runtime)) as { body?: unknown };
