@@ -10,6 +10,9 @@
 #                       and the arm64 binary test on an amd64 host)
 #   lib*-<arch>-cross   the other architecture's libc/libstdc++ sysroot for qemu (-L)
 #   xz-utils            size measurements; openssl, iproute2, util-linux (unshare): tests
+#   time                GNU time: peak RSS of each run in `npm run bench`
+#   skopeo, docker-registry  the real-client test: a containers client pulling through
+#                       the credential helper from a distribution registry
 set -euo pipefail
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -34,6 +37,10 @@ packages=(
   openssl
   iproute2
   util-linux
+  shellcheck
+  time
+  skopeo
+  docker-registry
 )
 
 missing=()

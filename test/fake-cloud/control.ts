@@ -3,14 +3,14 @@
  * network namespace, which is how tests drive the fake cloud.
  *
  *   GET /requests · DELETE /requests · POST /faults · DELETE /faults · GET /tokens
- *   POST /run · POST /shutdown
+ *   POST /run · POST /background · POST /background/stop · POST /shutdown
  */
 import { once } from 'node:events';
 import http from 'node:http';
 import { assertFault, type FaultTable } from './faults.js';
 import type { IssuedTokens } from './issued-tokens.js';
 import type { RequestLog } from './request-log.js';
-import { runCommand, type RunRequest } from './runner.js';
+import { runCommand, startBackground, stopBackground, type RunRequest, type StartRequest } from './runner.js';
 
 export interface ControlContext {
   log: RequestLog;
@@ -25,9 +25,9 @@ async function readJson(req: http.IncomingMessage): Promise<unknown> {
   return JSON.parse(Buffer.concat(chunks).toString('utf8') || 'null');
 }
 
-function assertRunRequest(value: unknown): asserts value is RunRequest {
-  const r = value as Partial<RunRequest> | null;
-  const ok =
+/** What a run and a background start share: argv, env and cwd. */
+function isCommand<T extends Partial<Pick<RunRequest, 'argv' | 'env' | 'cwd'>>>(r: T | null): r is T & Pick<RunRequest, 'argv' | 'env' | 'cwd'> {
+  return (
     typeof r === 'object' &&
     r !== null &&
     Array.isArray(r.argv) &&
@@ -36,10 +36,20 @@ function assertRunRequest(value: unknown): asserts value is RunRequest {
     typeof r.env === 'object' &&
     r.env !== null &&
     Object.values(r.env).every((v) => typeof v === 'string') &&
-    typeof r.timeoutMs === 'number' &&
-    typeof r.cwd === 'string' &&
-    (r.stdinBase64 === undefined || typeof r.stdinBase64 === 'string');
+    typeof r.cwd === 'string'
+  );
+}
+
+function assertRunRequest(value: unknown): asserts value is RunRequest {
+  const r = value as Partial<RunRequest> | null;
+  const ok = isCommand(r) && typeof r.timeoutMs === 'number' && (r.stdinBase64 === undefined || typeof r.stdinBase64 === 'string');
   if (!ok) throw new Error('invalid run request');
+}
+
+function assertStartRequest(value: unknown): asserts value is StartRequest {
+  const r = value as Partial<StartRequest> | null;
+  const ok = isCommand(r) && typeof r.readyTimeoutMs === 'number' && typeof r.ready?.source === 'string' && typeof r.ready.flags === 'string';
+  if (!ok) throw new Error('invalid background start request');
 }
 
 async function route(req: http.IncomingMessage, context: ControlContext): Promise<unknown> {
@@ -65,6 +75,16 @@ async function route(req: http.IncomingMessage, context: ControlContext): Promis
       const run = await readJson(req);
       assertRunRequest(run);
       return runCommand(run);
+    }
+    case 'POST /background': {
+      const start = await readJson(req);
+      assertStartRequest(start);
+      return startBackground(start);
+    }
+    case 'POST /background/stop': {
+      const { pid } = ((await readJson(req)) ?? {}) as { pid?: unknown };
+      if (typeof pid !== 'number') throw new Error('invalid background stop request');
+      return stopBackground(pid);
     }
     case 'POST /shutdown':
       setImmediate(context.shutdown);

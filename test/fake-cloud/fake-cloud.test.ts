@@ -5,12 +5,12 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { apiCalls, runClient } from '../support/clients.js';
 import { startFakeCloud, type FakeCloud, type LoggedRequest } from '../support/cloud.js';
-import type { ApiCallSpec } from './clients/api-call.js';
 import type { AssumeRoleOutcome, AssumeRoleSpec } from './clients/assume-role.js';
 import type { ImdsResult, ImdsStep } from './clients/imds-raw.js';
+import type { RegistryTokenRequest, RegistryTokenResult } from './clients/registry-token.js';
 import type { RpcCall, RpcOutcome } from './clients/rpc-sdk.js';
 import { installHostsFile } from './hosts.js';
 
@@ -35,8 +35,6 @@ const STS_ENDPOINT = 'sts.cn-hangzhou.aliyuncs.com';
 /** The Personal Edition token call as cr-20160607 sends it (reference §2.1). */
 const PE_TOKEN: RpcCall = { action: 'GetAuthorizationToken', version: '2016-06-07', roa: { method: 'GET', pathname: '/tokens' } };
 const EE_TOKEN: RpcCall = { action: 'GetAuthorizationToken', query: { InstanceId: ACME } };
-
-const CLIENTS = fileURLToPath(new URL('./clients/', import.meta.url));
 
 const hz = (n: number) => ({ instanceId: `cri-acmehz${String(n).padStart(8, '0')}`, instanceName: `acmehz${n}`, regionId: 'cn-hangzhou', accountId: ACCOUNT });
 
@@ -94,16 +92,9 @@ beforeEach(async () => {
   await cloud.clearFaults();
 });
 
-/** Runs a client script inside the namespace with `input` on stdin; returns its JSON output. */
-async function runClient<T>(target: FakeCloud, script: string, input: unknown): Promise<T> {
-  const result = await target.run([process.execPath, '--import', 'tsx', join(CLIENTS, script)], { stdin: JSON.stringify(input) });
-  if (result.code !== 0) throw new Error(`${script} exited ${result.code ?? result.signal}: ${result.stderr}`);
-  return JSON.parse(result.stdout) as T;
-}
-
-const apiCalls = (target: FakeCloud, spec: ApiCallSpec) => runClient<RpcOutcome[]>(target, 'api-call.ts', spec);
 const imds = (target: FakeCloud, steps: ImdsStep[]) => runClient<ImdsResult[]>(target, 'imds-raw.ts', steps);
 const assumeRole = (spec: AssumeRoleSpec) => runClient<AssumeRoleOutcome>(cloud, 'assume-role.ts', spec);
+const registryTokens = (requests: RegistryTokenRequest[]) => runClient<RegistryTokenResult[]>(cloud, 'registry-token.ts', requests);
 
 function body(outcome: RpcOutcome | undefined): Record<string, unknown> {
   if (!outcome?.ok) throw new Error(`expected success, got ${JSON.stringify(outcome)}`);
@@ -353,9 +344,11 @@ describe('Container Registry Personal Edition API', () => {
       username: 'cr_temp_user',
       password,
       principal: NODE_ROLE_ARN,
+      principalKind: 'role',
       accountId: ACCOUNT,
       issuedAtMs: expect.any(Number),
       expireTimeMs: expireDate(long),
+      logins: 0,
     });
     expect((await optionalCloud.issuedTokens()).at(-1)).toMatchObject({ edition: 'personal', regionId: 'cn-beijing', expireTimeMs: expireDate(short) });
   });
@@ -388,6 +381,64 @@ describe('Container Registry Personal Edition API', () => {
         ['', 'InvalidAction.NotFound'],
       ].sort(),
     );
+  });
+});
+
+describe('registry token service', () => {
+  it('swaps an issued password for a signed JWT with the actions RAM allows, and refuses anything else', async () => {
+    const [node, stranger, shanghai] = await Promise.all([
+      apiCalls(cloud, { credential: { type: 'ecs_ram_role' }, calls: [EE_TOKEN] }),
+      // May get a password, but neither cr:PullRepository nor cr:PushRepository.
+      apiCalls(cloud, { credential: { type: 'access_key', ...PE_STRANGER }, calls: [EE_TOKEN] }),
+      apiCalls(cloud, { credential: { type: 'ecs_ram_role' }, endpoint: 'cr.cn-shanghai.aliyuncs.com', calls: [{ action: 'GetAuthorizationToken', query: { InstanceId: ACMESH } }] }),
+    ]);
+    const basic = (outcome: RpcOutcome | undefined) => ({ username: 'cr_temp_user', password: String(body(outcome).AuthorizationToken) });
+    const scope = 'repository:team/app:pull,push';
+    const started = Math.floor(Date.now() / 1000);
+    const [granted, pullless, noAuth, wrongPassword, otherService, otherRegion, otherInstance] = await registryTokens([
+      { service: ACME, scopes: [scope, 'repository:team/other:pull'], basic: basic(node[0]) },
+      { service: ACME, scopes: [scope], basic: basic(stranger[0]) },
+      { service: ACME, scopes: [scope] },
+      { service: ACME, scopes: [scope], basic: { username: 'cr_temp_user', password: 'wrong' } },
+      { service: ACMESH, scopes: [scope], basic: basic(node[0]) },
+      { host: 'dockerauth-ee.cn-shanghai.aliyuncs.com', service: ACME, scopes: [scope], basic: basic(node[0]) },
+      { service: ACME, scopes: [scope], basic: basic(shanghai[0]) },
+    ]);
+
+    expect(granted).toMatchObject({ status: 200, header: { typ: 'JWT', alg: 'ES256', x5c: [expect.any(String)] } });
+    expect(granted?.body.access_token).toBe(granted?.body.token);
+    expect(granted?.claims).toMatchObject({
+      iss: 'fake-cloud dockerauth-ee',
+      sub: 'cr_temp_user',
+      aud: ACME,
+      jti: expect.any(String),
+      access: [
+        { type: 'repository', name: 'team/app', actions: ['pull', 'push'] },
+        { type: 'repository', name: 'team/other', actions: ['pull'] },
+      ],
+    });
+    const claims = granted?.claims as { iat: number; nbf: number; exp: number };
+    expect(claims.iat).toBeGreaterThanOrEqual(started);
+    expect(claims.nbf).toBe(claims.iat);
+    expect(claims.exp - claims.iat).toBe(granted?.body.expires_in);
+    expect(pullless).toMatchObject({ status: 200, claims: { access: [{ name: 'team/app', actions: [] }] } });
+    for (const refused of [noAuth, wrongPassword, otherService, otherRegion, otherInstance]) {
+      expect(refused).toEqual({ status: 401, body: { errors: [{ code: 'UNAUTHORIZED', message: 'invalid username or password' }] } });
+    }
+
+    const log = (await cloud.requests()).filter((entry) => entry.service === 'dockerauth');
+    expect(log.map((entry) => [entry.auth, entry.status, entry.principal])).toEqual([
+      ['basic', 200, NODE_ROLE_ARN],
+      ['basic', 200, PE_STRANGER.accessKeyId],
+      ['none', 401, undefined],
+      ['basic', 401, undefined],
+      ['basic', 401, undefined],
+      ['basic', 401, undefined],
+      ['basic', 401, undefined],
+    ]);
+    expect(log[0]?.params).toEqual({ service: ACME, scope: 'repository:team/other:pull' });
+    expect(JSON.stringify(log)).not.toContain(basic(node[0]).password);
+    expect((await cloud.issuedTokens()).find((t) => t.password === basic(node[0]).password)?.logins).toBe(1);
   });
 });
 

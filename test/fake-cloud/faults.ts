@@ -1,6 +1,6 @@
 /** Failures injected at runtime, consumed by matching requests in the order they were added. */
 
-export type FaultService = 'imds' | 'cr' | 'sts';
+export type FaultService = 'imds' | 'cr' | 'sts' | 'dockerauth';
 
 export type FaultKind =
   | 'throttle'
@@ -30,7 +30,7 @@ export interface Fault {
   delayMs?: number;
 }
 
-const FAULT_SERVICES: readonly FaultService[] = ['imds', 'cr', 'sts'];
+const FAULT_SERVICES: readonly FaultService[] = ['imds', 'cr', 'sts', 'dockerauth'];
 const FAULT_KINDS: readonly FaultKind[] = [
   'throttle',
   'server-error',

@@ -1,5 +1,6 @@
 /**
- * The namespace's /etc/hosts: every API host the fake serves points at 127.0.0.1.
+ * The namespace's /etc/hosts: every API host the fake serves points at 127.0.0.1, plus the
+ * scenario's extra hosts.
  * Writing it is only allowed when /etc/hosts is a bind mount of our scratch file in this
  * mount namespace, so this code can never alter the machine's real /etc/hosts.
  */
@@ -9,12 +10,18 @@ import { apiHostNames } from './regions.js';
 
 const HOSTS = '/etc/hosts';
 
-function hostsFileContent(): string {
+function hostsFileContent(extraHosts: Record<string, string>): string {
+  const extra = Object.entries(extraHosts).map(([name, address]) => {
+    // One well-formed line each: a name or address with spaces or newlines would add others.
+    if (!/^[a-z0-9.-]+$/i.test(name) || !/^\d{1,3}(?:\.\d{1,3}){3}$/.test(address)) throw new Error(`invalid extra host ${JSON.stringify({ [name]: address })}`);
+    return `${address} ${name}`;
+  });
   const lines = [
     '# Written by the fake cloud inside its private mount namespace.',
     '127.0.0.1 localhost',
     '::1 localhost ip6-localhost ip6-loopback',
     ...apiHostNames().map((name) => `127.0.0.1 ${name}`),
+    ...extra,
   ];
   return `${lines.join('\n')}\n`;
 }
@@ -29,7 +36,8 @@ async function mountPoints(): Promise<string[]> {
 }
 
 /** Writes the hosts file through /etc/hosts after proving it is our scratch file; throws otherwise. */
-export async function installHostsFile(scratchPath: string): Promise<void> {
+export async function installHostsFile(scratchPath: string, extraHosts: Record<string, string> = {}): Promise<void> {
+  const content = hostsFileContent(extraHosts);
   if (!(await mountPoints()).includes(HOSTS)) {
     throw new Error(`refusing to write ${HOSTS}: it is not a separate mount in this mount namespace`);
   }
@@ -42,7 +50,7 @@ export async function installHostsFile(scratchPath: string): Promise<void> {
       throw new Error(`refusing to write ${HOSTS}: it is not the bind-mounted scratch file ${scratchPath}`);
     }
     await handle.truncate(0);
-    await handle.write(hostsFileContent(), 0);
+    await handle.write(content, 0);
   } finally {
     await handle.close();
   }

@@ -5,6 +5,8 @@ export interface IncomingRequest {
   method: string;
   path: string;
   query: Map<string, string>;
+  /** The query with every value of a repeated parameter (a token request may carry several `scope`). */
+  searchParams: URLSearchParams;
   /** Parameters of an application/x-www-form-urlencoded body. */
   form: Map<string, string>;
   headers: IncomingHttpHeaders;
@@ -38,6 +40,7 @@ export async function readIncoming(req: IncomingMessage): Promise<IncomingReques
     method: req.method ?? 'GET',
     path: url.pathname,
     query: toMap(url.searchParams),
+    searchParams: url.searchParams,
     form,
     headers: req.headers,
     body,

@@ -4,10 +4,12 @@
  *
  *   node --import tsx test/fake-cloud/main.ts --control <sock> --scenario <json>
  *        --hosts <scratch hosts file> --tls-cert <pem> --tls-key <pem>
+ *        --token-cert <pem> --token-key <pem>
  *
  * Prints one line `{"ready":true}` on stdout once everything listens; exits when told to
  * over the control socket or when its stdin closes (the test process went away).
  */
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { listenControl } from './control.js';
@@ -19,6 +21,7 @@ import { Identities } from './identities.js';
 import { Imds } from './imds.js';
 import { IssuedTokens } from './issued-tokens.js';
 import { NonceCache } from './nonces.js';
+import { RegistryTokenService } from './registry-token.js';
 import { RequestLog } from './request-log.js';
 import { killAllRuns } from './runner.js';
 import type { Scenario } from './scenario.js';
@@ -32,6 +35,8 @@ const { values } = parseArgs({
     hosts: { type: 'string' },
     'tls-cert': { type: 'string' },
     'tls-key': { type: 'string' },
+    'token-cert': { type: 'string' },
+    'token-key': { type: 'string' },
   },
   strict: true,
 });
@@ -44,7 +49,7 @@ function required(name: keyof typeof values): string {
 
 async function main(): Promise<void> {
   const scenario = JSON.parse(await readFile(required('scenario'), 'utf8')) as Scenario;
-  await installHostsFile(required('hosts'));
+  await installHostsFile(required('hosts'), scenario.extraHosts);
 
   const log = new RequestLog();
   const faults = new FaultTable();
@@ -53,12 +58,21 @@ async function main(): Promise<void> {
   const nonces = new NonceCache();
   const context = { log, faults };
   const tls = { cert: await readFile(required('tls-cert')), key: await readFile(required('tls-key')) };
+  const tokenSigner = {
+    key: createPrivateKey(await readFile(required('token-key'))),
+    certificateBase64: new X509Certificate(await readFile(required('token-cert'))).raw.toString('base64'),
+  };
 
   await listenImds(new Imds(scenario, identities), context);
   const state = { scenario, identities, nonces, issued };
   await listenApis(
     tls,
-    { crEnterprise: new ContainerRegistry(state), crPersonal: new PersonalRegistry(state), sts: new SecurityTokenService(state) },
+    {
+      crEnterprise: new ContainerRegistry(state),
+      crPersonal: new PersonalRegistry(state),
+      sts: new SecurityTokenService(state),
+      registryToken: new RegistryTokenService(state, tokenSigner),
+    },
     context,
   );
 

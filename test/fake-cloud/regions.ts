@@ -41,10 +41,15 @@ export function crEndpointRegion(hostName: string): string | undefined {
   return /^cr(?:-vpc)?\.([a-z0-9-]+)\.aliyuncs\.com$/.exec(hostName)?.[1];
 }
 
+/** The region of an ACR Enterprise registry token service host `dockerauth-ee.<region>.aliyuncs.com`. */
+export function dockerAuthRegion(hostName: string): string | undefined {
+  return /^dockerauth-ee\.([a-z0-9-]+)\.aliyuncs\.com$/.exec(hostName)?.[1];
+}
+
 /** Every API host name the fake answers, in the order they are written to /etc/hosts. */
 export function apiHostNames(): string[] {
   const regional = TEST_REGIONS.flatMap((region) =>
-    ['cr', 'cr-vpc', 'sts', 'sts-vpc'].map((product) => `${product}.${region}.aliyuncs.com`),
+    ['cr', 'cr-vpc', 'sts', 'sts-vpc', 'dockerauth-ee'].map((product) => `${product}.${region}.aliyuncs.com`),
   );
   return [CENTRAL_STS_HOST, ...regional];
 }

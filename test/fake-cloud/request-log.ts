@@ -1,7 +1,7 @@
 /** Every request the fake cloud received, including refused and faulted ones. */
 import type { FaultKind, FaultService } from './faults.js';
 
-export type LoggedAuth = 'ACS3-HMAC-SHA256' | 'HMAC-SHA1' | 'none' | 'imds-token' | 'imds-v1';
+export type LoggedAuth = 'ACS3-HMAC-SHA256' | 'HMAC-SHA1' | 'none' | 'imds-token' | 'imds-v1' | 'basic';
 
 export interface LoggedRequest {
   /** 'unknown' for a Host the fake does not serve. */

@@ -87,6 +87,8 @@ export interface Scenario {
   grants: Record<string, GrantScenario[]>;
   roles: RoleScenario[];
   oidcProviders: OidcProviderScenario[];
+  /** More /etc/hosts entries of the namespace, name → IPv4 address: e.g. a registry a test runs on 127.0.0.2. */
+  extraHosts: Record<string, string>;
 }
 
 /** Scenario overrides. Objects are merged with the defaults (grants per principal); arrays replace them. */
@@ -103,6 +105,7 @@ export interface DeepPartialScenario {
   grants?: Record<string, GrantScenario[]>;
   roles?: (Pick<RoleScenario, 'arn'> & Partial<RoleScenario>)[];
   oidcProviders?: OidcProviderScenario[];
+  extraHosts?: Record<string, string>;
 }
 
 function roleArnOf(accountId: string, roleName: string): string {
@@ -164,5 +167,6 @@ export function resolveScenario(partial: DeepPartialScenario = {}): Scenario {
     ),
     roles: (partial.roles ?? []).map((r) => ({ trustedPrincipals: [], maxSessionDuration: 3600, ...r })),
     oidcProviders: partial.oidcProviders ?? [],
+    extraHosts: partial.extraHosts ?? {},
   };
 }

@@ -1,6 +1,7 @@
 /**
- * A test CA and a server certificate for every API host the fake serves, made with the
- * openssl CLI. They are cached (keyed by the host list) so that starting a fake cloud
+ * A test CA, a server certificate for every API host the fake serves and every ACR
+ * registry domain (a test's registry uses it too), and the key and self-signed certificate
+ * the registry token service signs its JWTs with, made with the openssl CLI. They are cached (keyed by the host list) so that starting a fake cloud
  * does not pay for key generation, and regenerated when missing or about to expire.
  */
 import { execFile } from 'node:child_process';
@@ -17,28 +18,40 @@ export interface TlsMaterial {
   caCertPath: string;
   certPath: string;
   keyPath: string;
+  /** Signs the registry token service's JWTs; its certificate is the registry's `rootcertbundle`. */
+  tokenCertPath: string;
+  tokenKeyPath: string;
 }
 
 /** Bump to invalidate caches when the way certificates are made changes. */
-const FORMAT = 'v1';
+const FORMAT = 'v2';
 const MIN_REMAINING_MS = 7 * 24 * 3600 * 1000;
 
-/** The DNS names on the server certificate. A wildcard covers one label only, hence one per region. */
+/**
+ * The DNS names on the server certificate. A wildcard covers one label only, hence one per
+ * region: API hosts `*.<region>.aliyuncs.com`, registry domains `*.<region>.cr.aliyuncs.com`.
+ */
 function certificateHostNames(): string[] {
-  return [CENTRAL_STS_HOST, '*.aliyuncs.com', ...TEST_REGIONS.map((region) => `*.${region}.aliyuncs.com`)];
+  return [CENTRAL_STS_HOST, '*.aliyuncs.com', ...TEST_REGIONS.flatMap((region) => [`*.${region}.aliyuncs.com`, `*.${region}.cr.aliyuncs.com`])];
 }
 
 function paths(dir: string): TlsMaterial {
-  return { caCertPath: join(dir, 'ca.pem'), certPath: join(dir, 'server.pem'), keyPath: join(dir, 'server-key.pem') };
+  return {
+    caCertPath: join(dir, 'ca.pem'),
+    certPath: join(dir, 'server.pem'),
+    keyPath: join(dir, 'server-key.pem'),
+    tokenCertPath: join(dir, 'token-signer.pem'),
+    tokenKeyPath: join(dir, 'token-signer-key.pem'),
+  };
 }
 
 async function usable(material: TlsMaterial): Promise<boolean> {
   try {
     const deadline = Date.now() + MIN_REMAINING_MS;
-    for (const file of [material.caCertPath, material.certPath]) {
+    for (const file of [material.caCertPath, material.certPath, material.tokenCertPath]) {
       if (Date.parse(new X509Certificate(await readFile(file)).validTo) < deadline) return false;
     }
-    await readFile(material.keyPath);
+    await Promise.all([readFile(material.keyPath), readFile(material.tokenKeyPath)]);
     return true;
   } catch {
     return false;
@@ -72,6 +85,12 @@ async function generate(dir: string, hostNames: string[]): Promise<void> {
   await openssl(dir, [
     'x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca-key.pem', '-CAcreateserial',
     '-days', '825', '-sha256', '-extfile', 'server.ext', '-out', 'server.pem',
+  ]);
+  // Self-signed: the registry trusts exactly this certificate (ES256 tokens carry it in x5c).
+  await openssl(dir, [
+    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
+    '-keyout', 'token-signer-key.pem', '-out', 'token-signer.pem', '-days', '825', '-subj', '/CN=fake-cloud registry token signer',
+    '-addext', 'keyUsage=critical,digitalSignature',
   ]);
 }
 

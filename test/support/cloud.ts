@@ -1,6 +1,6 @@
 /**
- * Starts a fake Alibaba Cloud (IMDS, CR, STS) in a private network + mount namespace and
- * runs commands inside it. Each call gets its own namespace, so test files can run in parallel.
+ * Starts a fake Alibaba Cloud (IMDS, CR, STS, the ACR registry token service) in a private
+ * network + mount namespace and runs commands inside it, to completion or in the background. Each call gets its own namespace, so test files can run in parallel.
  *
  *   const cloud = await startFakeCloud({ node: { metadataMode: 'optional' } });
  *   const result = await cloud.run([process.execPath, 'dist/plugin.js'], { stdin: request });
@@ -19,13 +19,14 @@ import type { IssuedToken } from '../fake-cloud/issued-tokens.js';
 import type { LoggedRequest } from '../fake-cloud/request-log.js';
 import type { RunResult } from '../fake-cloud/runner.js';
 import { resolveScenario, type DeepPartialScenario, type Scenario } from '../fake-cloud/scenario.js';
-import { ensureTlsMaterial } from '../fake-cloud/tls.js';
+import { ensureTlsMaterial, type TlsMaterial } from '../fake-cloud/tls.js';
 
 export type { Fault, FaultKind, FaultService } from '../fake-cloud/faults.js';
 export type { IssuedToken, RegistryEdition } from '../fake-cloud/issued-tokens.js';
 export type { LoggedAuth, LoggedRequest } from '../fake-cloud/request-log.js';
 export type { RunResult } from '../fake-cloud/runner.js';
 export type { DeepPartialScenario, PersonalRegistryScenario, Scenario } from '../fake-cloud/scenario.js';
+export type { TlsMaterial } from '../fake-cloud/tls.js';
 export { TEST_REGIONS, type TestRegion } from '../fake-cloud/regions.js';
 
 export interface RunOptions {
@@ -38,8 +39,24 @@ export interface RunOptions {
   cwd?: string;
 }
 
+export interface StartOptions extends Pick<RunOptions, 'env' | 'cwd'> {
+  /** The start is done once the process's output (stdout or stderr) matches this. */
+  ready: RegExp;
+  /** Default 10 s; the process is killed if it is not ready by then. */
+  readyTimeoutMs?: number;
+}
+
+/** A process running in the background inside the namespace; the fake cloud kills it when it stops. */
+export interface BackgroundProcess {
+  pid: number;
+  /** SIGTERM to its process group (SIGKILL after 5 s); resolves with how it ended and its output. */
+  stop(): Promise<RunResult>;
+}
+
 export interface FakeCloud {
   run(argv: string[], opts?: RunOptions): Promise<RunResult>;
+  /** Starts a long-running command (a server) inside the namespace; resolves once it is ready. */
+  start(argv: string[], opts: StartOptions): Promise<BackgroundProcess>;
   /** The request log so far. */
   requests(): Promise<LoggedRequest[]>;
   clearRequests(): Promise<void>;
@@ -51,6 +68,8 @@ export interface FakeCloud {
   clearProviderCache(): Promise<void>;
   /** PEM of the test CA (also what run() passes as NODE_EXTRA_CA_CERTS). */
   caCertPath: string;
+  /** The test CA, the fake's server certificate (it covers every registry domain) and the registry token signer. */
+  tls: TlsMaterial;
   /** The effective scenario with defaults filled in. */
   scenario: Scenario;
   stop(): Promise<void>;
@@ -59,10 +78,12 @@ export interface FakeCloud {
 const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const MAIN = fileURLToPath(new URL('../fake-cloud/main.ts', import.meta.url));
 const TLS_CACHE = join(PROJECT_ROOT, '.cache', 'test-tls');
-const DEFAULT_PATH = '/usr/sbin:/usr/bin:/sbin:/bin';
+/** PATH of the commands run inside the namespace unless a test sets its own. */
+export const DEFAULT_PATH = '/usr/sbin:/usr/bin:/sbin:/bin';
 /** The provider's default cache directory, inside the fake node's private /var/lib. */
 const NODE_CACHE_DIR = '/var/lib/aliyun-acr-credential-provider';
 const DEFAULT_RUN_TIMEOUT_MS = 30_000;
+const DEFAULT_READY_TIMEOUT_MS = 10_000;
 const STARTUP_TIMEOUT_MS = 20_000;
 
 /**
@@ -139,6 +160,7 @@ export async function startFakeCloud(overrides?: DeepPartialScenario): Promise<F
     process.execPath, '--import', 'tsx', MAIN,
     '--control', socketPath, '--scenario', scenarioPath, '--hosts', hostsPath,
     '--tls-cert', tls.certPath, '--tls-key', tls.keyPath,
+    '--token-cert', tls.tokenCertPath, '--token-key', tls.tokenKeyPath,
   ];
   // stdin stays open as a lifeline: the supervisor exits when this process goes away.
   const child = spawn('unshare', argv, {
@@ -186,18 +208,30 @@ export async function startFakeCloud(overrides?: DeepPartialScenario): Promise<F
   ready = true;
 
   const control = (method: string, path: string, body?: unknown) => controlRequest(socketPath, method, path, body);
+  const command = (argv: string[], opts: Pick<RunOptions, 'env' | 'cwd'>) => ({
+    argv,
+    env: { PATH: DEFAULT_PATH, NODE_EXTRA_CA_CERTS: tls.caCertPath, ...opts.env },
+    cwd: opts.cwd ?? PROJECT_ROOT,
+  });
   return {
     caCertPath: tls.caCertPath,
+    tls,
     scenario,
     async run(runArgv, opts = {}) {
       const stdin = opts.stdin === undefined ? undefined : Buffer.from(opts.stdin).toString('base64');
       return (await control('POST', '/run', {
-        argv: runArgv,
+        ...command(runArgv, opts),
         stdinBase64: stdin,
-        env: { PATH: DEFAULT_PATH, NODE_EXTRA_CA_CERTS: tls.caCertPath, ...opts.env },
         timeoutMs: opts.timeoutMs ?? DEFAULT_RUN_TIMEOUT_MS,
-        cwd: opts.cwd ?? PROJECT_ROOT,
       })) as RunResult;
+    },
+    async start(startArgv, opts) {
+      const { pid } = (await control('POST', '/background', {
+        ...command(startArgv, opts),
+        ready: { source: opts.ready.source, flags: opts.ready.flags },
+        readyTimeoutMs: opts.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS,
+      })) as { pid: number };
+      return { pid, stop: async () => (await control('POST', '/background/stop', { pid })) as RunResult };
     },
     requests: async () => (await control('GET', '/requests')) as LoggedRequest[],
     clearRequests: async () => void (await control('DELETE', '/requests')),
