@@ -2,9 +2,9 @@
 import { chmodSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { kubeletRequest, providerBinary } from '../support/binary.js';
-import { startFakeCloud, type FakeCloud } from '../support/cloud.js';
+import { useFakeCloud, withFakeCloud } from '../support/fake-node.js';
 import { expectKubeletAccepts } from '../support/kubelet-rules.js';
 
 const IMAGE = 'acme-registry.cn-hangzhou.cr.aliyuncs.com/team/app';
@@ -12,19 +12,8 @@ const HOST = 'acme-registry.cn-hangzhou.cr.aliyuncs.com';
 const API = 'credentialprovider.kubelet.k8s.io/v1';
 const SDK_LOADED = 'cache miss: loading the Alibaba Cloud SDK';
 
-let cloud: FakeCloud;
-let scratch: string;
-
-beforeAll(async () => {
-  cloud = await startFakeCloud();
-  scratch = mkdtempSync(join(tmpdir(), 'acr-provider-cache-'));
-});
-afterAll(async () => cloud?.stop());
-beforeEach(async () => {
-  await cloud.clearProviderCache();
-  await cloud.clearRequests();
-  await cloud.clearFaults();
-});
+const cloud = useFakeCloud();
+const scratch = mkdtempSync(join(tmpdir(), 'acr-provider-cache-'));
 
 /** A config whose cache lives in a fresh directory the test can look into. */
 function configWithCacheDir(name: string, extra = ''): { config: string; directory: string } {
@@ -152,11 +141,7 @@ describe('settings', () => {
 
   it('keeps identities apart: another identity for the same instance refreshes', async () => {
     const accessKey = { accessKeyId: 'LTAI5tFakeUser0001', accessKeySecret: 'fake-user-secret-0001' };
-    const other = await startFakeCloud({
-      accessKeys: [{ ...accessKey, accountId: '1000000000000001', root: false }],
-      grants: { [accessKey.accessKeyId]: [{ actions: ['cr:*'] }] },
-    });
-    try {
+    await withFakeCloud({ accessKeys: [{ ...accessKey, accountId: '1000000000000001', root: false }], grants: { [accessKey.accessKeyId]: [{ actions: ['cr:*'] }] } }, async (other) => {
       const run = (env?: Record<string, string>) => other.run([providerBinary], { stdin: kubeletRequest(IMAGE), env });
       expect((await run()).code).toBe(0);
       const env = { ALIBABA_CLOUD_ACCESS_KEY_ID: accessKey.accessKeyId, ALIBABA_CLOUD_ACCESS_KEY_SECRET: accessKey.accessKeySecret };
@@ -167,8 +152,6 @@ describe('settings', () => {
       // The secret is part of the key only as a hash.
       const files = await other.run(['/bin/sh', '-c', 'cat /var/lib/aliyun-acr-credential-provider/*.json'], {});
       expect(files.stdout).not.toContain(accessKey.accessKeySecret);
-    } finally {
-      await other.stop();
-    }
+    });
   });
 });

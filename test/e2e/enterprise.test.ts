@@ -1,10 +1,11 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { kubeletRequest, providerBinary } from '../support/binary.js';
-import { startFakeCloud, type FakeCloud } from '../support/cloud.js';
 import { expectCacheWindow, expectOneLineFailure } from '../support/expectations.js';
+import { startFakeCloud } from '../support/cloud.js';
+import { useFakeCloud } from '../support/fake-node.js';
 import { expectKubeletAccepts } from '../support/kubelet-rules.js';
 
 const ACME = 'acme-registry.cn-hangzhou.cr.aliyuncs.com';
@@ -13,20 +14,8 @@ const ACME_CUSTOM = 'registry.acme.example';
 const ACMESH = 'acmesh-registry.cn-shanghai.cr.aliyuncs.com';
 const WORKER_ROLE = /role\/kubernetesworkerrole-fake$/i;
 
-let cloud: FakeCloud;
-let configDir: string;
-
-beforeAll(async () => {
-  cloud = await startFakeCloud();
-  configDir = mkdtempSync(join(tmpdir(), 'acr-provider-config-'));
-});
-afterAll(async () => cloud?.stop());
-beforeEach(async () => {
-  // Each test starts on a node whose token cache is empty.
-  await cloud.clearProviderCache();
-  await cloud.clearRequests();
-  await cloud.clearFaults();
-});
+const cloud = useFakeCloud();
+const configDir = mkdtempSync(join(tmpdir(), 'acr-provider-config-'));
 
 function writeConfig(name: string, text: string): string {
   const path = join(configDir, name);

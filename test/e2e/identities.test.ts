@@ -3,10 +3,11 @@
 import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { kubeletRequest, providerBinary } from '../support/binary.js';
-import { startFakeCloud, type FakeCloud, type LoggedRequest } from '../support/cloud.js';
 import { expectCacheWindow, expectOneLineFailure } from '../support/expectations.js';
+import type { LoggedRequest } from '../support/cloud.js';
+import { useFakeCloud } from '../support/fake-node.js';
 import { expectKubeletAccepts } from '../support/kubelet-rules.js';
 
 const NODE_ACCOUNT = '1000000000000001';
@@ -27,39 +28,27 @@ const OWNED_ID = 'cri-owned000000001';
 const HANGZHOU = 'acme-registry.cn-hangzhou.cr.aliyuncs.com';
 const SHANGHAI = 'acmesh-registry.cn-shanghai.cr.aliyuncs.com';
 
-let cloud: FakeCloud;
-let dir: string;
-
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'acr-provider-identities-'));
-  cloud = await startFakeCloud({
-    instances: [
-      { instanceId: 'cri-acme0000000001', instanceName: 'acme', regionId: 'cn-hangzhou', accountId: NODE_ACCOUNT, customDomains: ['registry.acme.example'] },
-      { instanceId: 'cri-acmesh00000001', instanceName: 'acmesh', regionId: 'cn-shanghai', accountId: NODE_ACCOUNT },
-      { instanceId: OWNED_ID, instanceName: 'owned', regionId: 'cn-shanghai', accountId: OWNER_ACCOUNT },
-    ],
-    accessKeys: [ACCESS_KEY],
-    roles: [
-      { arn: PULLER_ROLE, trustedPrincipals: [WORKER_ROLE, RRSA_CHAINED_ROLE], maxSessionDuration: 3600 },
-      { arn: GUARDED_ROLE, trustedPrincipals: [WORKER_ROLE], externalId: 'acme-external-id', maxSessionDuration: 3600 },
-      { arn: RRSA_ROLE, trustedPrincipals: [], maxSessionDuration: 3600, oidcTrust: { oidcProviderArn: OIDC_PROVIDER, subjects: [SUBJECT] } },
-      { arn: RRSA_CHAINED_ROLE, trustedPrincipals: [], maxSessionDuration: 3600, oidcTrust: { oidcProviderArn: OIDC_PROVIDER, subjects: [SUBJECT] } },
-    ],
-    oidcProviders: [{ arn: OIDC_PROVIDER, issuer: ISSUER, audiences: [AUDIENCE] }],
-    grants: {
-      [PULLER_ROLE]: [{ actions: ['cr:GetAuthorizationToken'], instanceIds: [OWNED_ID] }],
-      [GUARDED_ROLE]: [{ actions: ['cr:GetAuthorizationToken'], instanceIds: [OWNED_ID] }],
-      [RRSA_ROLE]: [{ actions: ['cr:*'] }],
-      [ACCESS_KEY.accessKeyId]: [{ actions: ['cr:GetAuthorizationToken'], instanceIds: [OWNED_ID] }],
-    },
-  });
-});
-afterAll(async () => cloud?.stop());
-beforeEach(async () => {
-  // Each test starts on a node whose token cache is empty.
-  await cloud.clearProviderCache();
-  await cloud.clearRequests();
-  await cloud.clearFaults();
+const dir = mkdtempSync(join(tmpdir(), 'acr-provider-identities-'));
+const cloud = useFakeCloud({
+  instances: [
+    { instanceId: 'cri-acme0000000001', instanceName: 'acme', regionId: 'cn-hangzhou', accountId: NODE_ACCOUNT, customDomains: ['registry.acme.example'] },
+    { instanceId: 'cri-acmesh00000001', instanceName: 'acmesh', regionId: 'cn-shanghai', accountId: NODE_ACCOUNT },
+    { instanceId: OWNED_ID, instanceName: 'owned', regionId: 'cn-shanghai', accountId: OWNER_ACCOUNT },
+  ],
+  accessKeys: [ACCESS_KEY],
+  roles: [
+    { arn: PULLER_ROLE, trustedPrincipals: [WORKER_ROLE, RRSA_CHAINED_ROLE], maxSessionDuration: 3600 },
+    { arn: GUARDED_ROLE, trustedPrincipals: [WORKER_ROLE], externalId: 'acme-external-id', maxSessionDuration: 3600 },
+    { arn: RRSA_ROLE, trustedPrincipals: [], maxSessionDuration: 3600, oidcTrust: { oidcProviderArn: OIDC_PROVIDER, subjects: [SUBJECT] } },
+    { arn: RRSA_CHAINED_ROLE, trustedPrincipals: [], maxSessionDuration: 3600, oidcTrust: { oidcProviderArn: OIDC_PROVIDER, subjects: [SUBJECT] } },
+  ],
+  oidcProviders: [{ arn: OIDC_PROVIDER, issuer: ISSUER, audiences: [AUDIENCE] }],
+  grants: {
+    [PULLER_ROLE]: [{ actions: ['cr:GetAuthorizationToken'], instanceIds: [OWNED_ID] }],
+    [GUARDED_ROLE]: [{ actions: ['cr:GetAuthorizationToken'], instanceIds: [OWNED_ID] }],
+    [RRSA_ROLE]: [{ actions: ['cr:*'] }],
+    [ACCESS_KEY.accessKeyId]: [{ actions: ['cr:GetAuthorizationToken'], instanceIds: [OWNED_ID] }],
+  },
 });
 
 function config(name: string, text: string, mode = 0o600): string {

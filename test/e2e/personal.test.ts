@@ -1,23 +1,13 @@
 // ACR Personal Edition (API 2016-06-07) from the built binary against the fake cloud.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { kubeletRequest, providerBinary } from '../support/binary.js';
-import { startFakeCloud, type FakeCloud } from '../support/cloud.js';
 import { expectCacheWindow } from '../support/expectations.js';
+import { startFakeCloud } from '../support/cloud.js';
+import { useFakeCloud } from '../support/fake-node.js';
 import { expectKubeletAccepts } from '../support/kubelet-rules.js';
 
 const WORKER_ROLE = 'acs:ram::1000000000000001:role/kubernetesworkerrole-fake';
-let cloud: FakeCloud;
-
-beforeAll(async () => {
-  cloud = await startFakeCloud();
-});
-afterAll(async () => cloud?.stop());
-beforeEach(async () => {
-  // Each test starts on a node whose token cache is empty.
-  await cloud.clearProviderCache();
-  await cloud.clearRequests();
-  await cloud.clearFaults();
-});
+const cloud = useFakeCloud();
 
 describe('ACR Personal Edition with the node Worker RAM role', () => {
   it.each([

@@ -2,31 +2,20 @@
 import { chmodSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { providerBinary } from '../support/binary.js';
-import { startFakeCloud, type DeepPartialScenario, type FakeCloud } from '../support/cloud.js';
+import type { FakeCloud } from '../support/cloud.js';
+import { useFakeCloud, withFakeCloud } from '../support/fake-node.js';
 import { expectOneLineFailure } from '../support/expectations.js';
 
 const ACME = 'acme-registry.cn-hangzhou.cr.aliyuncs.com';
 const ACME_VPC = 'acme-registry-vpc.cn-hangzhou.cr.aliyuncs.com';
 
-let cloud: FakeCloud;
-let scratch: string;
-let helper: string;
-
-beforeAll(async () => {
-  cloud = await startFakeCloud();
-  scratch = mkdtempSync(join(tmpdir(), 'acr-provider-toolbox-'));
-  // Docker finds helpers as docker-credential-<name> on PATH; the name makes the binary a helper.
-  helper = join(scratch, 'docker-credential-aliyun-acr');
-  symlinkSync(providerBinary, helper);
-});
-afterAll(async () => cloud?.stop());
-beforeEach(async () => {
-  await cloud.clearProviderCache();
-  await cloud.clearRequests();
-  await cloud.clearFaults();
-});
+const cloud = useFakeCloud();
+const scratch = mkdtempSync(join(tmpdir(), 'acr-provider-toolbox-'));
+// Docker finds helpers as docker-credential-<name> on PATH; the name makes the binary a helper.
+const helper = join(scratch, 'docker-credential-aliyun-acr');
+symlinkSync(providerBinary, helper);
 
 function file(name: string, text: string, mode = 0o600): string {
   const path = join(scratch, name);
@@ -82,14 +71,11 @@ describe('Docker credential helper mode', () => {
   });
 
   it('works as a subcommand too, and reports errors on stdout as the protocol wants', async () => {
-    const denied = await startFakeCloud({ grants: { 'acs:ram::1000000000000001:role/kubernetesworkerrole-fake': [{ actions: ['cr:ListInstance', 'cr:ListInstanceEndpoint'] }] } });
-    try {
+    await withFakeCloud({ grants: { 'acs:ram::1000000000000001:role/kubernetesworkerrole-fake': [{ actions: ['cr:ListInstance', 'cr:ListInstanceEndpoint'] }] } }, async (denied) => {
       const run = await denied.run([providerBinary, 'docker-credential', 'get'], { stdin: ACME });
       expect(run.code).toBe(1);
       expect(run.stdout).toMatch(/is not allowed to call cr:GetAuthorizationToken/);
-    } finally {
-      await denied.stop();
-    }
+    });
   });
 });
 
@@ -146,15 +132,6 @@ describe('doctor', () => {
     return { run, report, statusOf };
   }
 
-  async function withCloud<T>(scenario: DeepPartialScenario, body: (target: FakeCloud) => Promise<T>): Promise<T> {
-    const target = await startFakeCloud(scenario);
-    try {
-      return await body(target);
-    } finally {
-      await target.stop();
-    }
-  }
-
   it('finds nothing wrong on a healthy node', async () => {
     const { run, report } = await doctor(cloud, 'healthy');
     expect(run.code, JSON.stringify(report.checks.filter((check) => check.status !== 'ok'))).toBe(0);
@@ -166,7 +143,7 @@ describe('doctor', () => {
   });
 
   it('finds metadata without hardened mode', async () => {
-    await withCloud({ node: { metadataMode: 'optional' } }, async (target) => {
+    await withFakeCloud({ node: { metadataMode: 'optional' } }, async (target) => {
       await target.fault({ service: 'imds', action: 'api/token', kind: 'server-error' });
       const { run, statusOf, report } = await doctor(target, 'tokenless');
       expect(statusOf(/^metadata$/)).toEqual(['warn']);
@@ -176,7 +153,7 @@ describe('doctor', () => {
   });
 
   it('finds a missing RAM permission', async () => {
-    await withCloud({ grants: { 'acs:ram::1000000000000001:role/kubernetesworkerrole-fake': [{ actions: ['cr:ListInstanceEndpoint'] }] } }, async (target) => {
+    await withFakeCloud({ grants: { 'acs:ram::1000000000000001:role/kubernetesworkerrole-fake': [{ actions: ['cr:ListInstanceEndpoint'] }] } }, async (target) => {
       const { run, statusOf, report } = await doctor(target, 'denied');
       expect(statusOf(/token$/)).toEqual(['fail']);
       expect(report.checks.find((check) => /token$/.test(check.check))?.hint).toMatch(/add cr:GetAuthorizationToken/);
@@ -185,7 +162,7 @@ describe('doctor', () => {
   });
 
   it('finds a VPC domain that resolves to a public address', async () => {
-    await withCloud({}, async (target) => {
+    await withFakeCloud({}, async (target) => {
       await target.run(['/bin/sh', '-c', `printf '47.98.7.7 ${ACME_VPC}\\n' >> /etc/hosts`]);
       const run = await target.run([providerBinary, 'doctor', '--json', `--config=${providerConfig('public-vpc')}`, ...kubeletSetup('public-vpc', ['*.*.cr.aliyuncs.com'])]);
       const report = JSON.parse(run.stdout) as { checks: { check: string; status: string; message: string }[] };
@@ -205,7 +182,7 @@ describe('doctor', () => {
   });
 
   it('finds a node without a RAM role', async () => {
-    await withCloud({ node: { roleName: null } }, async (target) => {
+    await withFakeCloud({ node: { roleName: null } }, async (target) => {
       const { run, statusOf } = await doctor(target, 'no-role');
       expect(statusOf(/^role$/)).toEqual(['fail']);
       expect(run.code).toBe(1);
