@@ -11,6 +11,7 @@
 #   lib*-<arch>-cross   the other architecture's libc/libstdc++ sysroot for qemu (-L)
 #   xz-utils            size measurements; openssl, iproute2, util-linux (unshare): tests
 #   time                GNU time: peak RSS of each run in `npm run bench`
+#   shellcheck, curl    node-setup: lint its scripts; the installer downloads the binary
 #   skopeo, docker-registry  the real-client test: a containers client pulling through
 #                       the credential helper from a distribution registry
 set -euo pipefail
@@ -38,6 +39,7 @@ packages=(
   iproute2
   util-linux
   shellcheck
+  curl
   time
   skopeo
   docker-registry
