@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import { cached, type CachePolicy } from './cache/cached.js';
 import { FileCache } from './cache/file-cache.js';
+import { nameHash } from './cache/name-hash.js';
 import { resolutionRefreshAtMs, spreadCacheDuration, STALE_CACHE_SECONDS, STALE_MIN_REMAINING_MS, tokenRefreshAtMs } from './cache/token-policy.js';
 import type { Cloud, IssuedToken } from './cloud.js';
 import type { ProviderConfig } from './config/config.js';
@@ -53,7 +53,7 @@ export async function serve(request: CredentialProviderRequest, config: Provider
   }
   requireServiceAccountCheck(config, request);
 
-  const cache = config.cache.enabled ? await FileCache.open(config.cache.directory) : undefined;
+  const cache = config.cache.enabled ? FileCache.open(config.cache.directory) : undefined;
   let cloud: Promise<Cloud> | undefined;
   const loadCloud = () =>
     (cloud ??= import('./cloud.js').then((module) => {
@@ -61,7 +61,7 @@ export async function serve(request: CredentialProviderRequest, config: Provider
       return module.createCloud(config, request, env);
     }));
 
-  const resolutionKey = JSON.stringify(['resolution', hostname, digest(JSON.stringify(config.instances)), identityKey(planIdentity(config, request, undefined, env))]);
+  const resolutionKey = JSON.stringify(['resolution', hostname, configFingerprint(config), identityKey(planIdentity(config, request, undefined, env))]);
   const resolution = await cached(cache, resolutionKey, stamped(isStoredResolution, () => true), async () => {
     const found = await (await loadCloud()).resolve(registry);
     const value: StoredResolution = found ? { found: true, ...withoutEntry(found), entryName: found.entry?.name } : { found: false };
@@ -141,6 +141,7 @@ function withoutEntry(instance: ResolvedInstance): DistributiveOmit<ResolvedInst
   return rest;
 }
 
-function digest(text: string): string {
-  return createHash('sha256').update(text).digest('hex').slice(0, 16);
+/** What an instance lookup depends on in the config; secrets stay out (identities are keyed apart). */
+function configFingerprint(config: ProviderConfig): string {
+  return nameHash(JSON.stringify(config.instances, (key, value: unknown) => (key === 'accessKeySecret' ? undefined : value)));
 }

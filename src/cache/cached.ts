@@ -22,31 +22,31 @@ export type Cached<T> = { value: T; source: 'cache' | 'cloud' } | { value: T; so
  */
 export async function cached<T>(cache: FileCache | undefined, key: string, policy: CachePolicy<T>, refresh: () => Promise<T>): Promise<Cached<T>> {
   if (!cache) return { value: await refresh(), source: 'cloud' };
-  const read = async (): Promise<T | undefined> => {
-    const value = await cache.get(key);
+  const read = (): T | undefined => {
+    const value = cache.get(key);
     return policy.isValue(value) ? value : undefined;
   };
-  const fresh = async (): Promise<T | undefined> => {
-    const value = await read();
+  const fresh = (): T | undefined => {
+    const value = read();
     return value !== undefined && policy.isFresh(value, Date.now()) ? value : undefined;
   };
 
-  const hit = await fresh();
+  const hit = fresh();
   if (hit !== undefined) return { value: hit, source: 'cache' };
 
   // Wait at most until a few seconds before the deadline: then refresh without the lock.
-  const lock = await cache.lock(key, Math.max(0, runDeadline().remainingMs() - 5000), fresh);
+  const lock = await cache.lock(key, Math.max(0, runDeadline().remainingMs() - 5000), async () => fresh());
   if (lock && 'value' in lock) return { value: lock.value, source: 'cache' };
   if (!lock) log.warn('waited too long for another run to refresh the cached token; refreshing without the lock');
   try {
-    const again = await fresh();
+    const again = fresh();
     if (again !== undefined) return { value: again, source: 'cache' };
     try {
       const value = await refresh();
       await cache.put(key, value).catch((error: Error) => log.warn(`could not write the token cache: ${error.message}`));
       return { value, source: 'cloud' };
     } catch (error) {
-      const stored = await read();
+      const stored = read();
       if (error instanceof ProviderError && stored !== undefined && policy.isUsable(stored, Date.now())) return { value: stored, source: 'stale', error };
       throw error;
     }

@@ -1,8 +1,8 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { constants } from 'node:fs';
-import { chmod, lstat, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { chmodSync, closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { lstat, open, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { log } from '../log.js';
+import { nameHash } from './name-hash.js';
 
 /** Bumped when the stored shape changes: older files are then ignored and replaced. */
 const FORMAT = 1;
@@ -26,14 +26,18 @@ interface Stored {
 export class FileCache {
   private constructor(readonly directory: string) {}
 
-  /** The cache in `directory`, created if needed; undefined (and a warning) when it cannot be used safely. */
-  static async open(directory: string): Promise<FileCache | undefined> {
+  /**
+   * The cache in `directory`, created if needed; undefined (and a warning) when it cannot be
+   * used safely. Opening and reading are synchronous: a cache hit then never starts the
+   * thread pool that asynchronous file calls need.
+   */
+  static open(directory: string): FileCache | undefined {
     try {
-      await mkdir(directory, { recursive: true, mode: 0o700 });
-      const info = await lstat(directory);
+      mkdirSync(directory, { recursive: true, mode: 0o700 });
+      const info = lstatSync(directory);
       if (!info.isDirectory()) throw new Error('it is not a directory');
       if (info.uid !== process.getuid?.()) throw new Error(`it is owned by uid ${info.uid}, not by this user`);
-      if ((info.mode & 0o777) !== 0o700) await chmod(directory, 0o700);
+      if ((info.mode & 0o777) !== 0o700) chmodSync(directory, 0o700);
       return new FileCache(directory);
     } catch (error) {
       log.warn(`not using the token cache in ${directory}: ${(error as Error).message}`);
@@ -41,34 +45,34 @@ export class FileCache {
     }
   }
 
-  async get(key: string): Promise<unknown> {
+  get(key: string): unknown {
     const path = this.pathOf(key);
-    let handle;
+    let fd;
     try {
-      handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+      fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
     } catch {
       return undefined;
     }
     try {
-      const info = await handle.stat();
+      const info = fstatSync(fd);
       if (!info.isFile() || info.uid !== process.getuid?.() || (info.mode & 0o077) !== 0 || info.size > MAX_FILE_BYTES) {
         log.debug(`ignoring foreign cache file ${path}`);
         return undefined;
       }
-      const stored = JSON.parse(await handle.readFile('utf8')) as Partial<Stored>;
+      const stored = JSON.parse(readFileSync(fd, 'utf8')) as Partial<Stored>;
       if (stored.format !== FORMAT || stored.key !== key) return undefined;
       return stored.value;
     } catch {
       log.debug(`ignoring unreadable cache file ${path}`);
       return undefined;
     } finally {
-      await handle.close();
+      closeSync(fd);
     }
   }
 
   async put(key: string, value: unknown): Promise<void> {
     const path = this.pathOf(key);
-    const temporary = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+    const temporary = `${path}.${process.pid}.${Math.random().toString(16).slice(2, 10)}.tmp`;
     const handle = await open(temporary, 'wx', 0o600);
     try {
       await handle.writeFile(JSON.stringify({ format: FORMAT, key, value } satisfies Stored));
@@ -115,7 +119,7 @@ export class FileCache {
   }
 
   private pathOf(key: string): string {
-    return join(this.directory, `${createHash('sha256').update(key).digest('hex').slice(0, 40)}.json`);
+    return join(this.directory, `${nameHash(key)}.json`);
   }
 }
 

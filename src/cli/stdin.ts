@@ -1,6 +1,11 @@
+import { readSync } from 'node:fs';
 import { ProviderError } from '../errors.js';
 
-/** Reads stdin to EOF as UTF-8, refusing more than `limit` bytes. */
+/**
+ * Reads stdin to EOF as UTF-8, refusing more than `limit` bytes. The kubelet writes a few
+ * hundred bytes into a pipe and closes it, so a blocking read is the quickest; a stdin that
+ * is non-blocking (EAGAIN) is read as a stream instead.
+ */
 export async function readStdin(limit: number): Promise<string> {
   if (process.stdin.isTTY) {
     throw new ProviderError('expected a CredentialProviderRequest on stdin, but stdin is a terminal', {
@@ -9,10 +14,17 @@ export async function readStdin(limit: number): Promise<string> {
   }
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of process.stdin as AsyncIterable<Buffer>) {
+  const take = (chunk: Buffer): void => {
     size += chunk.length;
     if (size > limit) throw new ProviderError(`the request on stdin is larger than ${limit} bytes; a CredentialProviderRequest is a few hundred`);
     chunks.push(chunk);
+  };
+  try {
+    const buffer = Buffer.alloc(64 * 1024);
+    for (let read; (read = readSync(0, buffer)) > 0; ) take(Buffer.from(buffer.subarray(0, read)));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
+    for await (const chunk of process.stdin as AsyncIterable<Buffer>) take(chunk);
   }
   return Buffer.concat(chunks).toString('utf8');
 }

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { DEFAULT_EXPIRE_DURATION_SECONDS, ROLE_ARN, type AccessKeyConfig, type InstanceConfig, type ProviderConfig } from '../config/config.js';
 import { ProviderError } from '../errors.js';
 import type { CredentialProviderRequest } from '../kubelet/request.js';
@@ -112,6 +111,7 @@ function serviceAccountOf(token: string): string {
   return "the pod's service account";
 }
 
+/** SHA-256 prefix of a secret; node:crypto is only loaded for identities that have one. */
 function digest(text: string): string {
-  return createHash('sha256').update(text).digest('hex').slice(0, 16);
+  return process.getBuiltinModule('node:crypto').createHash('sha256').update(text).digest('hex').slice(0, 16);
 }

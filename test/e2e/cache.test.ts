@@ -54,7 +54,7 @@ describe('the default cache in /var/lib/aliyun-acr-credential-provider', () => {
     expect(directory).toBe('700 0 .');
     const files = rest.filter((line) => /^\d+ \d+ /.test(line));
     expect(files.length).toBe(2); // the instance lookup and the token
-    for (const file of files) expect(file).toMatch(/^600 0 [0-9a-f]{40}\.json$/);
+    for (const file of files) expect(file).toMatch(/^600 0 [0-9a-f]{32}\.json$/);
     expect(listing.stdout).not.toMatch(/\.lock|\.tmp/);
   });
 });
