@@ -9,6 +9,7 @@ import { identityKey, planIdentity, requireServiceAccountCheck } from './identit
 import { chooseCacheDuration } from './kubelet/cache-duration.js';
 import type { CredentialProviderRequest } from './kubelet/request.js';
 import type { CredentialProviderResponse, RegistryCredential } from './kubelet/response.js';
+import { loadLazy } from './lazy-load.js';
 import { log } from './log.js';
 import { classifyRegistryHost, hostnameOf, imageRegistryHost } from './registry/image-host.js';
 import type { ResolvedInstance } from './registry/resolve-instance.js';
@@ -56,9 +57,9 @@ export async function serve(request: CredentialProviderRequest, config: Provider
   const cache = config.cache.enabled ? FileCache.open(config.cache.directory) : undefined;
   let cloud: Promise<Cloud> | undefined;
   const loadCloud = () =>
-    (cloud ??= import('./cloud.js').then((module) => {
+    (cloud ??= loadLazy().then((lazy) => {
       log.debug('cache miss: loading the Alibaba Cloud SDK');
-      return module.createCloud(config, request, env);
+      return lazy.cloud.createCloud(config, request, env);
     }));
 
   const resolutionKey = JSON.stringify(['resolution', hostname, configFingerprint(config), identityKey(planIdentity(config, request, undefined, env))]);

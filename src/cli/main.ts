@@ -2,6 +2,7 @@ import { DEFAULT_CONFIG, loadConfig, MAX_DEADLINE_MS } from '../config/config.js
 import { ProviderError } from '../errors.js';
 import { decodeRequest, MAX_REQUEST_BYTES } from '../kubelet/request.js';
 import { encodeResponse } from '../kubelet/response.js';
+import { loadLazy } from '../lazy-load.js';
 import { log, setVerbosity } from '../log.js';
 import { startRunDeadline } from '../resilience/deadline.js';
 import { serve } from '../serve.js';
@@ -38,7 +39,7 @@ async function main(argv: string[], invokedAs: string): Promise<number> {
     case 'docker-credential':
       return (await import('./docker-credential.js')).dockerCredential(line, config);
     case 'doctor':
-      return (await import('../doctor/doctor.js')).doctor(line, config, configPath);
+      return (await loadLazy()).doctor.doctor(line, config, configPath);
   }
 }
 

@@ -1,4 +1,5 @@
 import type { CommandLine } from '../cli/args.js';
+import { createCloud } from '../cloud.js';
 import { print } from '../cli/output.js';
 import type { ProviderConfig } from '../config/config.js';
 import { planIdentity } from '../identity/plan.js';
@@ -15,7 +16,6 @@ import { nodeChecks } from './node-checks.js';
  */
 export async function doctor(line: CommandLine, config: ProviderConfig, configPath: string | undefined): Promise<number> {
   const request = { apiVersion: 'credentialprovider.kubelet.k8s.io/v1' as const, image: 'doctor/check' };
-  const { createCloud } = await import('../cloud.js');
   const cloud = createCloud(config, request, process.env);
   const node = await nodeChecks(cloud, planIdentity(config, request, undefined, process.env));
   const instances = await instanceChecks(cloud, config);
