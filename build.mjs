@@ -109,7 +109,7 @@ async function main() {
   let lazy = null;
   if (bundle.includes('"./lazy.js"')) {
     const lazyPath = path.join(outDir, 'lazy.cjs');
-    const lazyBundle = await bundleEntry(LAZY_ENTRY, pkg.version, [sharedFromMain]);
+    const lazyBundle = await bundleEntry(LAZY_ENTRY, pkg.version, [sharedFromMain], LAZY_WRAPPER);
     const lazyChanged = writeIfChanged(lazyPath, lazyBundle);
     log(`bundle ${path.relative(ROOT, LAZY_ENTRY)} -> ${path.relative(ROOT, lazyPath)} (${(lazyBundle.length / 1024).toFixed(0)} KiB${lazyChanged ? '' : ', unchanged'}) ${secs(t0)}`);
     lazy = { path: lazyPath, hash: sha256(lazyBundle) };
@@ -219,7 +219,13 @@ const sharedFromMain = {
   },
 };
 
-async function bundleEntry(entry, version, plugins = []) {
+/**
+ * The lazy bundle is one function expression (the CommonJS wrapper written into the file),
+ * so the bytes the build compiles for its code cache are the bytes the binary compiles.
+ */
+const LAZY_WRAPPER = { banner: { js: '(function (exports, require, module) {' }, footer: { js: '})' } };
+
+async function bundleEntry(entry, version, plugins = [], wrapper = {}) {
   if (!fs.existsSync(entry)) throw new BuildError(`entry ${entry} does not exist`);
   const esbuild = await import('esbuild');
   let result;
@@ -238,6 +244,7 @@ async function bundleEntry(entry, version, plugins = []) {
       outfile: 'bundle.cjs',
       logLevel: 'silent',
       plugins,
+      ...wrapper,
     });
   } catch (err) {
     const messages = (err.errors ?? []).map((e) => {
@@ -295,15 +302,21 @@ async function buildTarget(target, plan, common) {
   const b0 = performance.now();
   const blob = path.join(workDir, `${target}.blob`);
   const seaConfig = path.join(workDir, `${target}.sea-config.json`);
+  const lazyCache = path.join(workDir, `${target}.lazy.cache`);
   writeJson(seaConfig, {
     main: common.bundlePath,
     output: blob,
     disableExperimentalSEAWarning: true,
     useSnapshot: false,
     useCodeCache: plan.codeCache,
-    ...(common.lazy ? { assets: { 'lazy.cjs': common.lazy.path } } : {}),
+    ...(common.lazy ? { assets: { 'lazy.cjs': common.lazy.path, ...(plan.codeCache ? { 'lazy.cache': lazyCache } : {}) } } : {}),
   });
   fs.rmSync(blob, { force: true });
+  if (common.lazy && plan.codeCache) {
+    // The asset's own V8 code cache, made like the blob's: by the target's node.
+    const make = `require('fs').writeFileSync(${JSON.stringify(lazyCache)}, new (require('vm').Script)(require('fs').readFileSync(${JSON.stringify(common.lazy.path)}, 'utf8'), { filename: 'lazy.cjs' }).createCachedData())`;
+    await run(plan.blobVia.length ? plan.blobVia[0] : nodeForTarget, [...plan.blobVia.slice(1), ...(plan.blobVia.length ? [nodeForTarget] : []), '-e', make]);
+  }
   const blobCommand = plan.blobVia === null
     ? [hostNodeBin(), '--experimental-sea-config', seaConfig]
     : [...plan.blobVia, nodeForTarget, '--experimental-sea-config', seaConfig];

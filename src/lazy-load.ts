@@ -20,8 +20,10 @@ async function load(): Promise<LazyModules> {
   const sea = process.getBuiltinModule('node:sea');
   if (!sea?.isSea()) return import('./lazy.js');
   const vm = process.getBuiltinModule('node:vm');
-  const source = sea.getAsset(LAZY_ASSET, 'utf8');
-  const factory = new vm.Script(`(function (exports, require, module) {${source}\n})`, { filename: LAZY_ASSET }).runInThisContext() as (
+  // The asset is one function expression (build.mjs wraps it), with a code cache made for it.
+  const script = new vm.Script(sea.getAsset(LAZY_ASSET, 'utf8'), { filename: LAZY_ASSET, cachedData: codeCache(sea) });
+  if (script.cachedDataRejected) log.log.debug(`the code cache of ${LAZY_ASSET} was rejected; compiling it`);
+  const factory = script.runInThisContext() as (
     exports: object,
     require: (id: string) => unknown,
     module: { exports: object },
@@ -32,6 +34,16 @@ async function load(): Promise<LazyModules> {
 }
 
 export const LAZY_ASSET = 'lazy.cjs';
+const LAZY_CODE_CACHE = 'lazy.cache';
+
+function codeCache(sea: typeof import('node:sea')): Buffer | undefined {
+  try {
+    return Buffer.from(sea.getAsset(LAZY_CODE_CACHE));
+  } catch {
+    // A binary built without qemu for its architecture has none.
+    return undefined;
+  }
+}
 
 /**
  * The lazy bundle shares the modules that hold state or classes with this one (the log
