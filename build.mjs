@@ -105,18 +105,19 @@ async function main() {
   const bundle = await bundleEntry(entry, pkg.version, [lazyStaysOut]);
   const bundleChanged = writeIfChanged(bundlePath, bundle);
   log(`bundle ${path.relative(ROOT, entry)} -> ${path.relative(ROOT, bundlePath)} (${(bundle.length / 1024).toFixed(0)} KiB${bundleChanged ? '' : ', unchanged'}) ${secs(t0)}`);
-  // Only an entry that loads lazy.ts (the product's) gets the lazy asset.
-  let lazy = null;
-  if (bundle.includes('"./lazy.js"')) {
-    const lazyPath = path.join(outDir, 'lazy.cjs');
-    const lazyBundle = await bundleEntry(LAZY_ENTRY, pkg.version, [sharedFromMain], LAZY_WRAPPER);
-    const lazyChanged = writeIfChanged(lazyPath, lazyBundle);
-    log(`bundle ${path.relative(ROOT, LAZY_ENTRY)} -> ${path.relative(ROOT, lazyPath)} (${(lazyBundle.length / 1024).toFixed(0)} KiB${lazyChanged ? '' : ', unchanged'}) ${secs(t0)}`);
-    lazy = { path: lazyPath, hash: sha256(lazyBundle) };
+  // Only an entry that loads them (the product's) gets the lazy assets.
+  const assets = [];
+  for (const asset of LAZY_ASSETS) {
+    if (!bundle.includes(`"${asset.importedAs}"`)) continue;
+    const assetPath = path.join(outDir, `${asset.name}.cjs`);
+    const assetBundle = await bundleEntry(asset.entry, pkg.version, [sharedFromMain], LAZY_WRAPPER);
+    const changed = writeIfChanged(assetPath, assetBundle);
+    log(`bundle ${path.relative(ROOT, asset.entry)} -> ${path.relative(ROOT, assetPath)} (${(assetBundle.length / 1024).toFixed(0)} KiB${changed ? '' : ', unchanged'}) ${secs(t0)}`);
+    assets.push({ name: asset.name, path: assetPath, hash: sha256(assetBundle) });
   }
 
   const hashCache = new HashCache(path.join(sharedDir, 'hashes.json'));
-  const common = { bundlePath, bundleHash: sha256(bundle), lazy, selfHash: sha256(fs.readFileSync(SELF)), outDir, workDir, sharedDir, name, hashCache };
+  const common = { bundlePath, bundleHash: sha256(bundle), assets, selfHash: sha256(fs.readFileSync(SELF)), outDir, workDir, sharedDir, name, hashCache };
   // The two architectures run side by side: their heavy steps are child processes.
   const results = await Promise.all(
     Object.keys(TARGETS).map((target) => buildTarget(target, plans[target], common)),
@@ -187,24 +188,29 @@ function findTool(names) {
 }
 
 /**
- * The product is two bundles: the main script (the cache-hit path) and `lazy.cjs`, a SEA
- * asset holding the Alibaba Cloud SDK and doctor, compiled only by runs that need them
- * (src/lazy-load.ts). Measured on a cache hit: the SDK out of the main script saves ~2.5 ms.
+ * The product's main script holds the cache-hit path; what a cache hit does not need is in
+ * SEA assets, compiled only by runs that need them (src/lazy-load.ts): `lazy.cjs` (the
+ * Alibaba Cloud SDK, doctor) and `yaml.cjs` (the YAML parser). Measured on a cache hit:
+ * the SDK out of the main script saves ~2.5 ms, the YAML parser ~2 ms.
  */
-const LAZY_ENTRY = path.join(ROOT, 'src/lazy.ts');
 const LAZY_LOADER = path.join(ROOT, 'src/lazy-load.ts');
+const LAZY_ASSETS = [
+  { name: 'lazy', entry: path.join(ROOT, 'src/lazy.ts'), importedAs: './lazy.js' },
+  { name: 'yaml', entry: path.join(ROOT, 'src/lazy-yaml.ts'), importedAs: './lazy-yaml.js' },
+];
 /** Modules the lazy bundle takes from the main one (state, classes for instanceof): see src/lazy-load.ts. */
 const SHARED_MODULES = {
   [path.join(ROOT, 'src/errors.ts')]: 'shared:errors',
   [path.join(ROOT, 'src/log.ts')]: 'shared:log',
   [path.join(ROOT, 'src/resilience/deadline.ts')]: 'shared:deadline',
+  [LAZY_LOADER]: 'shared:lazy-load',
 };
 
-/** Main script: the loader's `import('./lazy.js')` stays out (the SEA reads the asset instead). */
+/** Main script: the loader's plain imports of the lazy modules stay out (the SEA reads the assets instead). */
 const lazyStaysOut = {
   name: 'lazy-stays-out',
   setup(build) {
-    build.onResolve({ filter: /^\.\/lazy\.js$/ }, (args) => (args.importer === LAZY_LOADER ? { path: args.path, external: true } : undefined));
+    build.onResolve({ filter: /^\.\/lazy(-yaml)?\.js$/ }, (args) => (args.importer === LAZY_LOADER ? { path: args.path, external: true } : undefined));
   },
 };
 
@@ -269,7 +275,7 @@ async function buildTarget(target, plan, common) {
   const nodeHash = hashCache.get(plan.nodeBin);
   const blobVia = plan.blobVia === null ? `host node ${process.arch}` : plan.blobVia.length ? path.basename(plan.blobVia[0]) : 'node';
   const toolsUsed = { strip: plan.strip && path.basename(plan.strip), blobVia, codeCache: plan.codeCache };
-  const key = sha256(JSON.stringify({ target, bundle: common.bundleHash, lazy: common.lazy?.hash ?? null, node: nodeHash, self: common.selfHash, tools: toolsUsed }));
+  const key = sha256(JSON.stringify({ target, bundle: common.bundleHash, assets: common.assets.map((asset) => asset.hash), node: nodeHash, self: common.selfHash, tools: toolsUsed }));
   const cache = plan.codeCache ? `code cache${plan.blobVia?.length ? ` via ${blobVia}` : ''}` : `WITHOUT code cache${plan.note ? `: ${plan.note}` : ''}`;
   const how = `${plan.strip ? 'stripped' : 'unstripped'}, ${cache}`;
 
@@ -302,21 +308,26 @@ async function buildTarget(target, plan, common) {
   const b0 = performance.now();
   const blob = path.join(workDir, `${target}.blob`);
   const seaConfig = path.join(workDir, `${target}.sea-config.json`);
-  const lazyCache = path.join(workDir, `${target}.lazy.cache`);
+  const assets = Object.fromEntries(common.assets.map((asset) => [`${asset.name}.cjs`, asset.path]));
+  if (plan.codeCache) {
+    // Each asset's own V8 code cache, made like the blob's: by the target's node.
+    for (const asset of common.assets) {
+      const cache = path.join(workDir, `${target}.${asset.name}.cache`);
+      const make = `require('fs').writeFileSync(${JSON.stringify(cache)}, new (require('vm').Script)(require('fs').readFileSync(${JSON.stringify(asset.path)}, 'utf8'), { filename: ${JSON.stringify(`${asset.name}.cjs`)} }).createCachedData())`;
+      const via = plan.blobVia.length ? [...plan.blobVia, nodeForTarget] : [nodeForTarget];
+      await run(via[0], [...via.slice(1), '-e', make]);
+      assets[`${asset.name}.cache`] = cache;
+    }
+  }
   writeJson(seaConfig, {
     main: common.bundlePath,
     output: blob,
     disableExperimentalSEAWarning: true,
     useSnapshot: false,
     useCodeCache: plan.codeCache,
-    ...(common.lazy ? { assets: { 'lazy.cjs': common.lazy.path, ...(plan.codeCache ? { 'lazy.cache': lazyCache } : {}) } } : {}),
+    ...(common.assets.length ? { assets } : {}),
   });
   fs.rmSync(blob, { force: true });
-  if (common.lazy && plan.codeCache) {
-    // The asset's own V8 code cache, made like the blob's: by the target's node.
-    const make = `require('fs').writeFileSync(${JSON.stringify(lazyCache)}, new (require('vm').Script)(require('fs').readFileSync(${JSON.stringify(common.lazy.path)}, 'utf8'), { filename: 'lazy.cjs' }).createCachedData())`;
-    await run(plan.blobVia.length ? plan.blobVia[0] : nodeForTarget, [...plan.blobVia.slice(1), ...(plan.blobVia.length ? [nodeForTarget] : []), '-e', make]);
-  }
   const blobCommand = plan.blobVia === null
     ? [hostNodeBin(), '--experimental-sea-config', seaConfig]
     : [...plan.blobVia, nodeForTarget, '--experimental-sea-config', seaConfig];

@@ -1,5 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import { ProviderError } from '../errors.js';
+import { loadYaml } from '../lazy-load.js';
 import { parseDuration } from '../kubelet/duration.js';
 import { classifyRegistryHost } from '../registry/image-host.js';
 
@@ -138,7 +139,7 @@ export async function parseConfig(text: string, source: string): Promise<Provide
     }
   } else {
     // JSON is valid YAML too, but the YAML parser is only loaded when it is needed.
-    const yaml = await import('yaml');
+    const yaml = await loadYaml();
     try {
       document = yaml.parse(text);
     } catch (error) {
