@@ -74,7 +74,7 @@ async function callSts(
   query: Record<string, string>,
   explain: (error: ApiError) => ProviderError,
 ): Promise<Record<string, unknown>> {
-  const operation: ApiOperation = { endpoint: regionalEndpoint('sts', endpoint.regionId, endpoint.network), action, version: '2015-04-01', style: 'RPC', method: 'POST', pathname: '/', query };
+  const operation: ApiOperation = { endpoint: regionalEndpoint('sts', endpoint.regionId, endpoint.network), action, version: '2015-04-01', method: 'POST', pathname: '/', query };
   try {
     return await callApi(credentials, operation);
   } catch (error) {

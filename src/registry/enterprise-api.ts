@@ -76,7 +76,7 @@ export class EnterpriseApi {
   }
 
   private async call(action: string, query: Record<string, string>, instanceId?: string): Promise<Record<string, unknown>> {
-    const operation: ApiOperation = { endpoint: this.endpoint, action, version: VERSION, style: 'RPC', method: 'POST', pathname: '/', query };
+    const operation: ApiOperation = { endpoint: this.endpoint, action, version: VERSION, method: 'POST', pathname: '/', query };
     let body: Record<string, unknown>;
     try {
       body = await callApi(this.credentials, operation);

@@ -8,7 +8,7 @@ export async function getPersonalToken(credentials: Credentials, regionId: strin
   const endpoint = regionalEndpoint('cr', regionId, network);
   let body: Record<string, unknown>;
   try {
-    body = await callApi(credentials, { endpoint, action: 'GetAuthorizationToken', version: '2016-06-07', style: 'ROA', method: 'GET', pathname: '/tokens' });
+    body = await callApi(credentials, { endpoint, action: 'GetAuthorizationToken', version: '2016-06-07', method: 'GET', pathname: '/tokens' });
   } catch (error) {
     throw error instanceof ApiError ? explain(error, credentials, regionId) : error;
   }
