@@ -192,8 +192,8 @@ function findTool(names) {
 /**
  * The product's main script holds the cache-hit path; what a cache hit does not need is in
  * SEA assets, compiled only by runs that need them (src/lazy-load.ts): `lazy.cjs` (the
- * Alibaba Cloud SDK, doctor) and `yaml.cjs` (the YAML parser). Measured on a cache hit:
- * the SDK out of the main script saves ~2.5 ms, the YAML parser ~2 ms.
+ * cloud clients, doctor) and `yaml.cjs` (the YAML parser). Measured on a cache hit: the
+ * cloud code out of the main script saves ~2.5 ms, the YAML parser ~2 ms.
  */
 const LAZY_LOADER = path.join(ROOT, 'src/lazy-load.ts');
 const LAZY_ASSETS = [

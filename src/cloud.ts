@@ -17,8 +17,8 @@ export interface IssuedToken extends RegistryToken {
 }
 
 /**
- * Everything that talks to Alibaba Cloud, for one request. This module (and through it the
- * Alibaba Cloud SDK) is only loaded when the node-local cache cannot answer.
+ * Everything that talks to Alibaba Cloud, for one request. This module (and through it
+ * every cloud client) is only loaded when the node-local cache cannot answer.
  */
 export interface Cloud {
   resolve(registry: RegistryHost): Promise<ResolvedInstance | undefined>;

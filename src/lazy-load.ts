@@ -9,7 +9,7 @@ export type LazyModules = typeof Lazy;
 /**
  * What a cache hit does not need is kept out of the single executable's main script, as
  * assets compiled only by the runs that need them (build.mjs makes them, each with its own
- * V8 code cache): `lazy` (everything that talks to the cloud, with the SDK, and doctor) and
+ * V8 code cache): `lazy` (everything that talks to the cloud, and doctor) and
  * `yaml` (the parser for a YAML config). Elsewhere (tests, development) a plain import.
  */
 const loaded = new Map<string, Promise<unknown>>();

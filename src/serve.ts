@@ -58,7 +58,7 @@ export async function serve(request: CredentialProviderRequest, config: Provider
   let cloud: Promise<Cloud> | undefined;
   const loadCloud = () =>
     (cloud ??= loadLazy().then((lazy) => {
-      log.debug('cache miss: loading the Alibaba Cloud SDK');
+      log.debug('cache miss: loading the cloud clients');
       return lazy.cloud.createCloud(config, request, env);
     }));
 

@@ -53,8 +53,7 @@ function report(error: unknown): number {
   return 1;
 }
 
-// The SDK's HTTP layer calls url.parse(); Node's deprecation notice for it would be an
-// extra stderr line in the kubelet's log on every failure.
+// A Node deprecation notice would be an extra stderr line in the kubelet's log.
 process.noDeprecation = true;
 
 // Exit explicitly: nothing left running (sockets, timers) may hold the kubelet's pull.

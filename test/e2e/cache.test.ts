@@ -10,7 +10,7 @@ import { expectKubeletAccepts } from '../support/kubelet-rules.js';
 const IMAGE = 'acme-registry.cn-hangzhou.cr.aliyuncs.com/team/app';
 const HOST = 'acme-registry.cn-hangzhou.cr.aliyuncs.com';
 const API = 'credentialprovider.kubelet.k8s.io/v1';
-const SDK_LOADED = 'cache miss: loading the Alibaba Cloud SDK';
+const CLOUD_CODE_LOADED = 'cache miss: loading the cloud clients';
 
 const cloud = useFakeCloud();
 const scratch = mkdtempSync(join(tmpdir(), 'acr-provider-cache-'));
@@ -32,14 +32,14 @@ async function provide(args: string[] = [], env?: Record<string, string>) {
 const cloudCalls = async () => (await cloud.requests()).filter((r) => r.service !== 'imds').map((r) => r.action);
 
 describe('the default cache in /var/lib/aliyun-acr-credential-provider', () => {
-  it('answers after a kubelet restart without any cloud call and without loading the SDK', async () => {
+  it('answers after a kubelet restart without any cloud call and without loading the cloud code', async () => {
     const first = await provide(['--v=4']);
-    expect(first.stderr).toContain(SDK_LOADED);
+    expect(first.stderr).toContain(CLOUD_CODE_LOADED);
     await cloud.clearRequests();
 
     const second = await provide(['--v=4']);
     expect(await cloud.requests()).toEqual([]);
-    expect(second.stderr).not.toContain(SDK_LOADED);
+    expect(second.stderr).not.toContain(CLOUD_CODE_LOADED);
     expect(second.response.auth[HOST]?.password).toBe(first.response.auth[HOST]?.password);
     // Same token, same rule: its lifetime less the 15 m margin, less the fleet spread.
     expect(second.response.cacheDurationMs).toBeLessThanOrEqual(45 * 60_000);
