@@ -327,6 +327,8 @@ async function buildTarget(target, plan, common) {
     disableExperimentalSEAWarning: true,
     useSnapshot: false,
     useCodeCache: plan.codeCache,
+    // The kubelet's environment must not change how the provider runs (NODE_OPTIONS).
+    execArgvExtension: 'none',
     ...(common.assets.length ? { assets } : {}),
   });
   fs.rmSync(blob, { force: true });

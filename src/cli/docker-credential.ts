@@ -49,7 +49,7 @@ async function get(config: ProviderConfig): Promise<number> {
 }
 
 /** The host[:port] of a server URL as Docker and the containers tools pass it ("host", "https://host/v2/"). */
-export function registryHostOf(serverUrl: string): string {
+function registryHostOf(serverUrl: string): string {
   if (serverUrl === '') throw new ProviderError('expected a registry server URL on stdin');
   const withoutScheme = serverUrl.replace(/^[a-z]+:\/\//i, '');
   return (withoutScheme.split('/')[0] ?? '').toLowerCase();

@@ -10,6 +10,6 @@ export function accessKeyCredentials(accessKey: AccessKeyConfig, origin: string)
   };
 }
 
-export function maskAccessKeyId(accessKeyId: string): string {
+function maskAccessKeyId(accessKeyId: string): string {
   return accessKeyId.length <= 8 ? '****' : `${accessKeyId.slice(0, 4)}****${accessKeyId.slice(-4)}`;
 }

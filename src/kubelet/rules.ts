@@ -10,6 +10,7 @@
  * CVE-2025-47912 net/url fix (what current 1.34/1.35 kubelet patch releases are built with).
  */
 import { isIPv6 } from 'node:net';
+import { API_VERSIONS } from './api-versions.js';
 import { isAlias, isMap, isScalar, isSeq, parseAllDocuments, Scalar, type Document } from 'yaml';
 
 // ---------------------------------------------------------------------------------------------
@@ -438,11 +439,7 @@ function decodeStrict(node: JsonNode, schema: Schema, path: string, errors: stri
 // ---------------------------------------------------------------------------------------------
 // The plugin's response (plugin.go ExecPlugin, decodeResponse, provide).
 
-export const CREDENTIAL_PROVIDER_API_VERSIONS: readonly string[] = [
-  'credentialprovider.kubelet.k8s.io/v1',
-  'credentialprovider.kubelet.k8s.io/v1beta1',
-  'credentialprovider.kubelet.k8s.io/v1alpha1',
-];
+const CREDENTIAL_PROVIDER_API_VERSIONS: readonly string[] = API_VERSIONS;
 
 export type CacheKeyType = 'Image' | 'Registry' | 'Global';
 const CACHE_KEY_TYPES: readonly string[] = ['Image', 'Registry', 'Global'];

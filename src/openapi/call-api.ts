@@ -158,7 +158,7 @@ function rejected(operation: ApiOperation, code: string, status: number, service
 }
 
 /** Codes that say "slow down" or "try again": everything else from the service is final. */
-export function isRetryableCode(code: string, statusCode: number | undefined): boolean {
+function isRetryableCode(code: string, statusCode: number | undefined): boolean {
   return /^Throttling/i.test(code) || code === 'ServiceUnavailable' || code === 'InternalError' || (statusCode !== undefined && (statusCode >= 500 || statusCode === 429));
 }
 
