@@ -31,22 +31,19 @@ export interface Cloud {
 export function createCloud(config: ProviderConfig, request: CredentialProviderRequest, env: NodeJS.ProcessEnv): Cloud {
   const metadata = new EcsMetadata();
   const network: ApiNetwork = config.useVpcEndpoint ? 'vpc' : 'public';
-  const identities = new Identities(config, request, metadata, env);
+  const identities = new Identities(config, request, metadata, env, network);
   const nodeRegionId = () => metadata.regionId();
+  /** The Enterprise API of a region, as the identity of a config entry (or the default one). */
+  const enterpriseApi = async (regionId: string, entry: InstanceConfig | undefined) => new EnterpriseApi(await identities.for(entry, regionId), regionId, network);
   return {
     metadata,
     async instanceOf(entry) {
       const regionId = entry.regionId ?? (await nodeRegionId());
       if (entry.instanceId === undefined) return { edition: 'personal', regionId, domains: entry.domains ?? [], entry };
-      const domains = entry.domains ?? (await new EnterpriseApi(await identities.for(entry, regionId), regionId, network).listInstanceDomains(entry.instanceId));
+      const domains = entry.domains ?? (await (await enterpriseApi(regionId, entry)).listInstanceDomains(entry.instanceId));
       return { edition: 'enterprise', instanceId: entry.instanceId, regionId, domains, entry };
     },
-    resolve: (registry) =>
-      resolveInstance(registry, {
-        instances: config.instances,
-        api: async (regionId, entry) => new EnterpriseApi(await identities.for(entry, regionId), regionId, network),
-        nodeRegionId,
-      }),
+    resolve: (registry) => resolveInstance(registry, { instances: config.instances, api: enterpriseApi, nodeRegionId }),
     async fetchToken(instance) {
       const credentials = await identities.for(instance.entry, instance.regionId);
       const token = await tokenOf(instance, credentials, network);

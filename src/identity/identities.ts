@@ -12,7 +12,6 @@ const OIDC_SESSION_SECONDS = 3600;
 /** Builds the credentials of each identity plan (see plan.ts), each distinct one once per run. */
 export class Identities {
   private readonly built = new Map<string, Promise<Credentials>>();
-  private readonly network: ApiNetwork;
   private nodeRole: Promise<Credentials> | undefined;
 
   constructor(
@@ -20,9 +19,9 @@ export class Identities {
     private readonly request: CredentialProviderRequest,
     private readonly metadata: EcsMetadata,
     private readonly env: NodeJS.ProcessEnv,
-  ) {
-    this.network = config.useVpcEndpoint ? 'vpc' : 'public';
-  }
+    /** Where STS is called: the same public or VPC endpoints as every other API. */
+    private readonly network: ApiNetwork,
+  ) {}
 
   /** Credentials for the instance of `entry`, in `regionId` (where STS is called). */
   for(entry: InstanceConfig | undefined, regionId: string): Promise<Credentials> {

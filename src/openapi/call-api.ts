@@ -143,18 +143,14 @@ function answerOf(operation: ApiOperation, response: HttpResponse, credentials: 
   const requestId = text('RequestId', 'requestId');
   const serviceMessage = text('Message', 'message') ?? '';
   if (credentials && /^InvalidAccessKeyId|^SignatureDoesNotMatch|^InvalidSecurityToken|^MissingSecurityToken|^InvalidTimeStamp/.test(code)) {
-    return rejected(operation, code, response.status, serviceMessage, requestId, credentials);
+    throw new ApiError(operation, code, response.status, serviceMessage, {
+      retryable: false,
+      requestId,
+      message: `${operation.endpoint} rejected the credentials of ${credentials.principal} (${code})`,
+      hint: 'the credentials are wrong or expired: check the identity configuration and the node clock',
+    });
   }
   throw new ApiError(operation, code, response.status, serviceMessage, { retryable: isRetryableCode(code, response.status), requestId });
-}
-
-function rejected(operation: ApiOperation, code: string, status: number, serviceMessage: string, requestId: string | undefined, credentials: Credentials): never {
-  throw new ApiError(operation, code, status, serviceMessage, {
-    retryable: false,
-    requestId,
-    message: `${operation.endpoint} rejected the credentials of ${credentials.principal} (${code})`,
-    hint: 'the credentials are wrong or expired: check the identity configuration and the node clock',
-  });
 }
 
 /** Codes that say "slow down" or "try again": everything else from the service is final. */

@@ -12,7 +12,6 @@ export interface RegistryToken {
 export interface EnterpriseInstance {
   instanceId: string;
   instanceName: string;
-  regionId: string;
 }
 
 const VERSION = '2018-12-01';
@@ -55,7 +54,7 @@ export class EnterpriseApi {
       const items = Array.isArray(body.Instances) ? (body.Instances as Record<string, unknown>[]) : [];
       for (const item of items) {
         if (typeof item.InstanceId === 'string' && typeof item.InstanceName === 'string') {
-          instances.push({ instanceId: item.InstanceId, instanceName: item.InstanceName, regionId: typeof item.RegionId === 'string' ? item.RegionId : this.regionId });
+          instances.push({ instanceId: item.InstanceId, instanceName: item.InstanceName });
         }
       }
       const total = Number(body.TotalCount);
