@@ -4,8 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { kubeletRequest, providerBinary } from '../support/binary.js';
 import { expectCacheWindow, expectOneLineFailure } from '../support/expectations.js';
-import { startFakeCloud } from '../support/cloud.js';
-import { useFakeCloud } from '../support/fake-node.js';
+import { useFakeCloud, withFakeCloud } from '../support/fake-node.js';
 import { expectKubeletAccepts } from '../support/kubelet-rules.js';
 
 const ACME = 'acme-registry.cn-hangzhou.cr.aliyuncs.com';
@@ -109,31 +108,25 @@ describe('finding the instance and reading metadata', () => {
       regionId: 'cn-hangzhou',
       accountId: '1000000000000001',
     }));
-    const crowded = await startFakeCloud({ instances: [...many, { instanceId: 'cri-last0000000001', instanceName: 'last', regionId: 'cn-hangzhou', accountId: '1000000000000001' }] });
-    try {
+    await withFakeCloud({ instances: [...many, { instanceId: 'cri-last0000000001', instanceName: 'last', regionId: 'cn-hangzhou', accountId: '1000000000000001' }] }, async (crowded) => {
       const image = 'last-registry.cn-hangzhou.cr.aliyuncs.com/team/app';
       const run = await crowded.run([providerBinary], { stdin: kubeletRequest(image) });
       expect(run.stderr).toBe('');
       expectKubeletAccepts(run.stdout, 'credentialprovider.kubelet.k8s.io/v1', image);
       const pages = (await crowded.requests()).filter((r) => r.action === 'ListInstance').map((r) => r.params.PageNo);
       expect(pages).toEqual(['1', '2']);
-    } finally {
-      await crowded.stop();
-    }
+    });
   });
 
   it('reads metadata without a token where hardened mode is unavailable', async () => {
-    const legacy = await startFakeCloud({ node: { metadataMode: 'optional' } });
-    try {
+    await withFakeCloud({ node: { metadataMode: 'optional' } }, async (legacy) => {
       await legacy.fault({ service: 'imds', action: 'api/token', kind: 'server-error' });
       const run = await legacy.run([providerBinary], { stdin: kubeletRequest(`${ACME}/team/app`) });
       expect(run.stderr).toBe('');
       expectKubeletAccepts(run.stdout, 'credentialprovider.kubelet.k8s.io/v1', `${ACME}/team/app`);
       const reads = (await legacy.requests()).filter((r) => r.service === 'imds' && r.method === 'GET');
       expect(reads.map((r) => r.auth)).toEqual(['imds-v1', 'imds-v1']);
-    } finally {
-      await legacy.stop();
-    }
+    });
   });
 });
 
@@ -188,13 +181,10 @@ describe('ACR Enterprise Edition with a config file', () => {
 
 describe('errors from the cloud', () => {
   it('explains a RAM role without permission, with the request id', async () => {
-    const denied = await startFakeCloud({ grants: { 'acs:ram::1000000000000001:role/kubernetesworkerrole-fake': [{ actions: ['cr:ListInstance', 'cr:ListInstanceEndpoint'] }] } });
-    try {
+    await withFakeCloud({ grants: { 'acs:ram::1000000000000001:role/kubernetesworkerrole-fake': [{ actions: ['cr:ListInstance', 'cr:ListInstanceEndpoint'] }] } }, async (denied) => {
       const run = await denied.run([providerBinary], { stdin: kubeletRequest(`${ACME}/team/app`) });
       expectOneLineFailure(run, /the node's RAM role "KubernetesWorkerRole-fake" is not allowed to call cr:GetAuthorizationToken on instance cri-acme0000000001 \(Forbidden\.RAM\) \(request id [^)]+\) - add cr:GetAuthorizationToken/);
-    } finally {
-      await denied.stop();
-    }
+    });
   });
 
   it('treats HTTP 200 with IsSuccess:false as the error it is', async () => {

@@ -2,8 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { kubeletRequest, providerBinary } from '../support/binary.js';
 import { expectCacheWindow } from '../support/expectations.js';
-import { startFakeCloud } from '../support/cloud.js';
-import { useFakeCloud } from '../support/fake-node.js';
+import { useFakeCloud, withFakeCloud } from '../support/fake-node.js';
 import { expectKubeletAccepts } from '../support/kubelet-rules.js';
 
 const WORKER_ROLE = 'acs:ram::1000000000000001:role/kubernetesworkerrole-fake';
@@ -28,16 +27,13 @@ describe('ACR Personal Edition with the node Worker RAM role', () => {
   });
 
   it('tells a user without a Personal Edition login what to do', async () => {
-    const lonely = await startFakeCloud({ personalRegistry: { users: [] } });
-    try {
+    await withFakeCloud({ personalRegistry: { users: [] } }, async (lonely) => {
       const run = await lonely.run([providerBinary], { stdin: kubeletRequest('registry.cn-hangzhou.aliyuncs.com/team/app') });
       expect(run.stdout).toBe('');
       expect(run.code).toBe(1);
       expect(run.stderr.trimEnd().split('\n')).toHaveLength(1);
       expect(run.stderr).toMatch(/the node's RAM role "KubernetesWorkerRole-fake" has no ACR Personal Edition registry login in cn-hangzhou \(USER_NOT_EXIST\) \(request id [^)]+\) - sign in to the Container Registry console/);
-    } finally {
-      await lonely.stop();
-    }
+    });
   });
 
   it('refuses new crpi- instances with a clear message and no API call', async () => {
