@@ -35,7 +35,7 @@ export async function cached<T>(cache: FileCache | undefined, key: string, polic
   if (hit !== undefined) return { value: hit, source: 'cache' };
 
   // Wait at most until a few seconds before the deadline: then refresh without the lock.
-  const lock = await cache.lock(key, Math.max(0, runDeadline().remainingMs() - 5000), async () => fresh());
+  const lock = await cache.lock(key, Math.max(0, runDeadline().remainingMs() - 5000), fresh);
   if (lock && 'value' in lock) return { value: lock.value, source: 'cache' };
   if (!lock) log.warn('waited too long for another run to refresh the cached token; refreshing without the lock');
   try {

@@ -94,7 +94,7 @@ export class FileCache {
    * the poll's result, or undefined when the wait ran out. A lock left by a dead run is
    * taken over.
    */
-  async lock<T>(key: string, maxWaitMs: number, poll: () => Promise<T | undefined>): Promise<{ release: () => Promise<void> } | { value: T } | undefined> {
+  async lock<T>(key: string, maxWaitMs: number, poll: () => T | undefined): Promise<{ release: () => Promise<void> } | { value: T } | undefined> {
     const path = `${this.pathOf(key)}.lock`;
     const until = Date.now() + maxWaitMs;
     for (;;) {
@@ -111,7 +111,7 @@ export class FileCache {
         await unlink(path).catch(() => undefined);
         continue;
       }
-      const value = await poll();
+      const value = poll();
       if (value !== undefined) return { value };
       if (Date.now() >= until) return undefined;
       await new Promise((resolve) => setTimeout(resolve, POLL_MS + Math.random() * POLL_MS));
